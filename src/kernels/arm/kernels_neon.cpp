@@ -1,0 +1,25 @@
+// The AArch64 NEON kernel table's entry points: the ISA-neutral algorithms
+// bound to this ISA's vector operations. Compiled only on aarch64 (see
+// src/CMakeLists.txt). Not run by this project's CI machines, which are x86-64:
+// kernels_test.cpp checks it against the scalar reference wherever it runs.
+#include "kernels/arm/simd_neon.h"
+#include "kernels/isa_tables.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/vector_ops.h"
+
+namespace llamafast::kernels::neon {
+
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end) {
+  kernels::matmul<Neon>(W, x, n, y, ldy, row_begin, row_end);
+}
+
+void row_to_f32(DType dtype, const void* src, float* dst, int n) {
+  kernels::row_to_f32<Neon>(dtype, src, dst, n);
+}
+
+float dot(const float* a, const float* b, int n) { return kernels::dot<Neon>(a, b, n); }
+
+void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Neon>(alpha, x, y, n); }
+
+}  // namespace llamafast::kernels::neon

@@ -1,0 +1,36 @@
+// What the CPU (and the operating system, which must save the wider registers
+// on a context switch) lets this process run. Detected once, at first use.
+#pragma once
+
+namespace llamafast::kernels {
+
+struct CpuFeatures {
+  // x86-64. avx / avx512f are true only when XCR0 shows the OS saves the
+  // YMM / ZMM and mask-register state, so a true flag means "safe to execute".
+  bool avx = false;
+  bool avx2 = false;
+  bool fma = false;
+  bool f16c = false;
+  bool avx_vnni = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512dq = false;
+  bool avx512vl = false;
+  bool avx512_vnni = false;
+  bool avx512_bf16 = false;
+
+  // aarch64.
+  bool neon = false;
+  bool neon_fp16 = false;  // FP16 arithmetic (FEAT_FP16)
+
+  // What kernels_avx2.cpp is compiled for: -mavx2 -mfma -mf16c.
+  bool has_avx2_table() const { return avx && avx2 && fma && f16c; }
+  // What kernels_avx512.cpp is compiled for: -mavx512f/bw/dq/vl plus the AVX2 set.
+  bool has_avx512_table() const {
+    return has_avx2_table() && avx512f && avx512bw && avx512dq && avx512vl;
+  }
+};
+
+const CpuFeatures& cpu_features();
+
+}  // namespace llamafast::kernels

@@ -1,0 +1,76 @@
+// Chooses the kernel table once per process: the best one the CPU supports,
+// unless LLAMAFAST_ISA asks for another (tests, benchmarks, bug hunts).
+#include <array>
+#include <cstdlib>
+#include <string>
+#include <utility>
+
+#include "kernels/cpu_features.h"
+#include "kernels/isa_tables.h"
+#include "kernels/kernels.h"
+
+namespace llamafast::kernels {
+namespace {
+
+#if LLAMAFAST_HAVE_X86_KERNELS
+constexpr KernelTable kAvx2{"avx2", avx2::matmul, avx2::row_to_f32, avx2::dot, avx2::axpy};
+constexpr KernelTable kAvx512{"avx512", avx512::matmul, avx512::row_to_f32, avx512::dot,
+                              avx512::axpy};
+#endif
+#if LLAMAFAST_HAVE_NEON_KERNELS
+constexpr KernelTable kNeon{"neon", neon::matmul, neon::row_to_f32, neon::dot, neon::axpy};
+#endif
+
+// Every ISA name LLAMAFAST_ISA understands, on any build.
+constexpr std::array<std::string_view, 4> kKnownIsas{"scalar", "avx2", "avx512", "neon"};
+
+// Fastest first.
+const KernelTable& best_table() {
+  for (std::string_view isa : {"avx512", "avx2", "neon"}) {
+    if (const KernelTable* t = find(isa)) return *t;
+  }
+  return scalar_table();
+}
+
+const IsaChoice& process_choice() {
+  static const IsaChoice choice = [] {
+    const char* requested = std::getenv("LLAMAFAST_ISA");
+    return choose_isa(requested ? requested : "");
+  }();
+  return choice;
+}
+
+}  // namespace
+
+const KernelTable* find(std::string_view isa) {
+  if (isa == "scalar") return &scalar_table();
+#if LLAMAFAST_HAVE_X86_KERNELS
+  const CpuFeatures& cpu = cpu_features();
+  if (isa == "avx2" && cpu.has_avx2_table()) return &kAvx2;
+  if (isa == "avx512" && cpu.has_avx512_table()) return &kAvx512;
+#endif
+#if LLAMAFAST_HAVE_NEON_KERNELS
+  if (isa == "neon" && cpu_features().neon) return &kNeon;
+#endif
+  return nullptr;
+}
+
+IsaChoice choose_isa(std::string_view requested) {
+  const KernelTable& best = best_table();
+  if (requested.empty()) return {&best, {}};
+  if (const KernelTable* t = find(requested)) return {t, {}};
+
+  bool known = false;
+  for (std::string_view isa : kKnownIsas) known = known || isa == requested;
+  std::string note = "LLAMAFAST_ISA=" + std::string(requested);
+  note += known ? " is not supported by this CPU or build"
+                : " is not an instruction set llamafast knows (scalar, avx2, avx512, neon)";
+  note += "; using " + std::string(best.isa);
+  return {&best, std::move(note)};
+}
+
+const KernelTable& active() { return *process_choice().table; }
+
+std::string_view forced_isa_note() { return process_choice().note; }
+
+}  // namespace llamafast::kernels

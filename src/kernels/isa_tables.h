@@ -1,0 +1,46 @@
+// Entry points of the per-ISA kernel files, from which dispatch.cpp builds the
+// KernelTables. Plain functions rather than tables defined in the ISA files:
+// those files are compiled with ISA flags, and keeping them to these few
+// functions keeps any inline library code they would otherwise instantiate
+// (and the linker might pick for everyone) out of them.
+#pragma once
+
+#include "kernels/kernels.h"
+
+namespace llamafast::kernels {
+
+#if defined(__x86_64__)
+#define LLAMAFAST_HAVE_X86_KERNELS 1
+
+namespace avx2 {  // x86/kernels_avx2.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+void row_to_f32(DType dtype, const void* src, float* dst, int n);
+float dot(const float* a, const float* b, int n);
+void axpy(float alpha, const float* x, float* y, int n);
+}  // namespace avx2
+
+namespace avx512 {  // x86/kernels_avx512.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+void row_to_f32(DType dtype, const void* src, float* dst, int n);
+float dot(const float* a, const float* b, int n);
+void axpy(float alpha, const float* x, float* y, int n);
+}  // namespace avx512
+
+#endif
+
+#if defined(__aarch64__)
+#define LLAMAFAST_HAVE_NEON_KERNELS 1
+
+namespace neon {  // arm/kernels_neon.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+void row_to_f32(DType dtype, const void* src, float* dst, int n);
+float dot(const float* a, const float* b, int n);
+void axpy(float alpha, const float* x, float* y, int n);
+}  // namespace neon
+
+#endif
+
+}  // namespace llamafast::kernels

@@ -1,0 +1,53 @@
+// Scalar reference kernels: the definition every SIMD variant is tested against.
+#include <cstdint>
+
+#include "common/half.h"
+#include "kernels/kernels.h"
+
+namespace llamafast::kernels {
+namespace {
+
+float load(DType t, const void* p, size_t i) {
+  switch (t) {
+    case DType::f32: return static_cast<const float*>(p)[i];
+    case DType::f16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::bf16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+  }
+  return 0.0f;
+}
+
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end) {
+  for (int t = 0; t < n; ++t) {
+    const float* xt = x + size_t(t) * W.cols;
+    for (int r = row_begin; r < row_end; ++r) {
+      const size_t base = size_t(r) * W.cols;
+      float acc = 0.0f;
+      for (int c = 0; c < W.cols; ++c) acc += xt[c] * load(W.dtype, W.data, base + c);
+      y[size_t(t) * ldy + r] = acc;
+    }
+  }
+}
+
+void row_to_f32(DType dtype, const void* src, float* dst, int n) {
+  for (int i = 0; i < n; ++i) dst[i] = load(dtype, src, i);
+}
+
+float dot(const float* a, const float* b, int n) {
+  float acc = 0.0f;
+  for (int i = 0; i < n; ++i) acc += a[i] * b[i];
+  return acc;
+}
+
+void axpy(float alpha, const float* x, float* y, int n) {
+  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace
+
+const KernelTable& scalar_table() {
+  static const KernelTable table{"scalar", matmul, row_to_f32, dot, axpy};
+  return table;
+}
+
+}  // namespace llamafast::kernels

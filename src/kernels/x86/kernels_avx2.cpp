@@ -1,0 +1,25 @@
+// The AVX2 + FMA + F16C kernel table's entry points: the ISA-neutral algorithms
+// bound to this ISA's vector operations. This file is compiled with the ISA's
+// flags (see src/CMakeLists.txt) and only runs after dispatch.cpp has checked
+// the CPU, so it must stay free of code that could run before that check.
+#include "kernels/isa_tables.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/vector_ops.h"
+#include "kernels/x86/simd_avx2.h"
+
+namespace llamafast::kernels::avx2 {
+
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end) {
+  kernels::matmul<Avx2>(W, x, n, y, ldy, row_begin, row_end);
+}
+
+void row_to_f32(DType dtype, const void* src, float* dst, int n) {
+  kernels::row_to_f32<Avx2>(dtype, src, dst, n);
+}
+
+float dot(const float* a, const float* b, int n) { return kernels::dot<Avx2>(a, b, n); }
+
+void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Avx2>(alpha, x, y, n); }
+
+}  // namespace llamafast::kernels::avx2

@@ -1,0 +1,33 @@
+// The AVX-512 (F, BW, DQ, VL) kernel table's entry points: the ISA-neutral algorithms
+// bound to this ISA's vector operations. This file is compiled with the ISA's
+// flags (see src/CMakeLists.txt) and only runs after dispatch.cpp has checked
+// the CPU, so it must stay free of code that could run before that check.
+// GCC 12's own AVX-512 intrinsics (_mm512_cvtph_ps, _mm512_castps512_ps256)
+// pass an "undefined" register as the unused merge source, which its
+// -W(maybe-)uninitialized then report once per inlined use: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include "kernels/isa_tables.h"
+#include "kernels/matmul_simd.h"
+#include "kernels/vector_ops.h"
+#include "kernels/x86/simd_avx512.h"
+
+namespace llamafast::kernels::avx512 {
+
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end) {
+  kernels::matmul<Avx512>(W, x, n, y, ldy, row_begin, row_end);
+}
+
+void row_to_f32(DType dtype, const void* src, float* dst, int n) {
+  kernels::row_to_f32<Avx512>(dtype, src, dst, n);
+}
+
+float dot(const float* a, const float* b, int n) { return kernels::dot<Avx512>(a, b, n); }
+
+void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Avx512>(alpha, x, y, n); }
+
+}  // namespace llamafast::kernels::avx512

@@ -1,0 +1,77 @@
+// What every checkpoint reader produces: a config and named tensors, usually
+// pointing straight into memory-mapped files. The runtime only ever sees this,
+// so a new source format is one new reader (see model/open_checkpoint.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/dtype.h"
+#include "io/mapped_file.h"
+#include "model/config.h"
+
+namespace llamafast {
+
+struct Tensor {
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;  // row-major, outermost first
+  const void* data = nullptr;
+  size_t nbytes = 0;
+  std::string origin;          // file it lives in, for error messages
+
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+  }
+};
+
+// Tensors use Meta's names: tok_embeddings.weight, norm.weight, output.weight,
+// layers.N.attention.{wq,wk,wv,wo}.weight, layers.N.feed_forward.{w1,w2,w3}.weight,
+// layers.N.{attention_norm,ffn_norm}.weight. Readers rename theirs to these.
+struct Checkpoint {
+  std::string source;  // what the user named (file or directory)
+  std::string format;  // "llama2c", "hf-safetensors", ...
+  ModelConfig config;
+  std::map<std::string, Tensor> tensors;
+  std::string tokenizer_path;  // the tokenizer that came with it, if any
+
+  std::vector<MappedFile> files;                       // keep tensor data alive
+  std::vector<std::unique_ptr<std::byte[]>> buffers;   // tensors that had to be copied
+
+  // Takes ownership of a mapped file and returns it (stable address).
+  const MappedFile& keep(MappedFile f) {
+    files.push_back(std::move(f));
+    return files.back();
+  }
+};
+
+struct CheckpointRequest {
+  std::string path;            // file or directory
+  std::string params_path;     // Meta params.json when given explicitly
+  std::string tokenizer_path;  // overrides the tokenizer found beside the model
+};
+
+// Detects the format from the content and reads it. Throws Error on bad input.
+std::unique_ptr<Checkpoint> open_checkpoint(const CheckpointRequest& request);
+
+// The readers (one file each).
+std::unique_ptr<Checkpoint> read_llama2c(const std::string& path);
+// The llama2.c parser over bytes the caller keeps alive (`path` names them in errors).
+std::unique_ptr<Checkpoint> parse_llama2c(std::span<const std::byte> bytes, const std::string& path);
+std::unique_ptr<Checkpoint> read_hf_directory(const std::string& dir);
+// Meta: params.json + consolidated.NN.pth (model-parallel shards are merged);
+// `params_path`, when given, replaces <dir>/params.json.
+std::unique_ptr<Checkpoint> read_meta_directory(const std::string& dir, const std::string& params_path);
+// One torch.save .pth file: a Meta consolidated.NN.pth (with its sibling shards, if
+// any) or a gpt-fast / torchchat model.pth (fused attention.wqkv, told apart by its
+// tensor names). Parameters come from `params_path`, else params.json or
+// model_args.json beside the file, else from the tensor shapes where they can.
+std::unique_ptr<Checkpoint> read_pth_checkpoint(const std::string& path, const std::string& params_path);
+
+}  // namespace llamafast

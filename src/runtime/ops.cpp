@@ -1,0 +1,79 @@
+#include "runtime/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace llamafast::ops {
+
+void rmsnorm(const float* x, const float* w, float* out, int n, float eps) {
+  double ss = 0.0;  // double: a long row of squares loses digits in fp32
+  for (int i = 0; i < n; ++i) ss += double(x[i]) * x[i];
+  const float scale = float(1.0 / std::sqrt(ss / n + eps));
+  for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
+}
+
+void softmax(float* x, int n) {
+  const float max = *std::max_element(x, x + n);
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+std::vector<double> rope_inv_freq(const ModelConfig& c) {
+  const int pairs = c.head_dim / 2;
+  std::vector<double> inv(size_t(pairs), 0.0);
+  for (int i = 0; i < pairs; ++i) inv[i] = std::pow(double(c.rope_theta), -2.0 * i / c.head_dim);
+  if (!c.rope_scaling.enabled) return inv;
+  // Llama 3.1: keep high frequencies, divide low ones by `factor`, and blend
+  // linearly in wavelength between the two thresholds.
+  const RopeScaling& s = c.rope_scaling;
+  const double old_len = s.original_max_position_embeddings;
+  const double low_wavelen = old_len / s.low_freq_factor;
+  const double high_wavelen = old_len / s.high_freq_factor;
+  for (double& f : inv) {
+    const double wavelen = 2.0 * std::numbers::pi / f;
+    if (wavelen < high_wavelen) continue;
+    if (wavelen > low_wavelen) {
+      f /= s.factor;
+    } else {
+      const double smooth = (old_len / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+      f = (1.0 - smooth) * f / s.factor + smooth * f;
+    }
+  }
+  return inv;
+}
+
+void rope(float* x, int n_heads, int head_dim, const float* cos, const float* sin, RopeLayout layout) {
+  const int pairs = head_dim / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + size_t(h) * head_dim;
+    for (int i = 0; i < pairs; ++i) {
+      // Interleaved pairs are neighbours; half-split pairs are head_dim/2 apart.
+      const int a = layout == RopeLayout::interleaved ? 2 * i : i;
+      const int b = layout == RopeLayout::interleaved ? 2 * i + 1 : i + pairs;
+      const float x0 = v[a], x1 = v[b];
+      v[a] = x0 * cos[i] - x1 * sin[i];
+      v[b] = x0 * sin[i] + x1 * cos[i];
+    }
+  }
+}
+
+void attend(const float* q, const float* keys, const float* values, size_t stride, int n_keys, int head_dim,
+            float* scores, float* out, const kernels::KernelTable& k) {
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  for (int j = 0; j < n_keys; ++j) scores[j] = k.dot(q, keys + j * stride, head_dim) * scale;
+  softmax(scores, n_keys);
+  std::fill(out, out + head_dim, 0.0f);
+  for (int j = 0; j < n_keys; ++j) k.axpy(scores[j], values + j * stride, out, head_dim);
+}
+
+}  // namespace llamafast::ops

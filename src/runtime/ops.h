@@ -1,0 +1,36 @@
+// The small per-token operations of the forward pass (the matmuls live in
+// kernels/). Written plainly: they cost little next to the matmuls.
+#pragma once
+
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/config.h"
+
+namespace llamafast::ops {
+
+// out = x / sqrt(mean(x^2) + eps) * w        x, w, out: (n)
+void rmsnorm(const float* x, const float* w, float* out, int n, float eps);
+
+// x = softmax(x), computed stably (max subtracted).   x: (n)
+void softmax(float* x, int n);
+
+// gate = silu(gate) * up, the SwiGLU activation.      gate, up: (n)
+void silu_mul(float* gate, const float* up, int n);
+
+// Rotary inverse frequencies (head_dim / 2) with rope_theta and, when enabled,
+// Llama 3.1 frequency scaling applied.
+std::vector<double> rope_inv_freq(const ModelConfig& config);
+
+// Rotates each head of x (n_heads * head_dim) by the angles whose cos/sin are
+// given per pair (head_dim / 2), in the model's pair layout.
+void rope(float* x, int n_heads, int head_dim, const float* cos, const float* sin, RopeLayout layout);
+
+// One query head attending over n_keys consecutive cached positions:
+//   out = softmax(q . K^T / sqrt(head_dim)) V
+// q, out: (head_dim); key/value row j at keys + j * stride, values + j * stride;
+// scores: scratch (n_keys).
+void attend(const float* q, const float* keys, const float* values, size_t stride, int n_keys, int head_dim,
+            float* scores, float* out, const kernels::KernelTable& k);
+
+}  // namespace llamafast::ops

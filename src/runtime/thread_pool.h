@@ -1,0 +1,44 @@
+// A persistent pool of worker threads, started once per session. The calling
+// thread works too. Every heavy op splits its work statically by thread index,
+// so a run is deterministic and decode pays no queueing cost per op.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace llamafast {
+
+class ThreadPool {
+ public:
+  // n_threads includes the caller; 0 means one per physical core.
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return int(workers_.size()) + 1; }
+
+  // Calls fn(thread_index, n_threads) on every thread and waits for all of them.
+  void run(const std::function<void(int, int)>& fn);
+
+  // Splits [0, n) into size() contiguous ranges, multiples of `grain` (except
+  // the last), and calls fn(begin, end) for each non-empty one in parallel.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  // Physical cores of this machine (falls back to logical CPUs).
+  static int physical_cores();
+
+ private:
+  void worker_loop(int index);
+
+  std::vector<std::thread> workers_;
+  const std::function<void(int, int)>* job_ = nullptr;
+  std::atomic<uint64_t> generation_{0};  // bumped to start a job
+  std::atomic<int> pending_{0};          // workers still running the current job
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace llamafast

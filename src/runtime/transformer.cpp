@@ -1,0 +1,124 @@
+#include "runtime/transformer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "runtime/ops.h"
+
+namespace llamafast {
+
+Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, int max_seq_len,
+                         ThreadPool& pool, int max_batch)
+    : c_(config),
+      w_(weights),
+      pool_(pool),
+      k_(kernels::active()),
+      max_batch_(std::max(1, std::min(max_batch, max_seq_len))),
+      cache_(config.n_layers, max_seq_len, config.kv_dim()),
+      inv_freq_(ops::rope_inv_freq(config)) {
+  const size_t b = size_t(max_batch_);
+  x_.resize(b * c_.dim);
+  xb_.resize(b * c_.dim);
+  q_.resize(b * c_.q_dim());
+  k_new_.resize(b * c_.kv_dim());
+  v_new_.resize(b * c_.kv_dim());
+  att_.resize(b * c_.q_dim());
+  proj_.resize(b * c_.dim);
+  gate_.resize(b * c_.hidden_dim);
+  up_.resize(b * c_.hidden_dim);
+  cos_.resize(b * (c_.head_dim / 2));
+  sin_.resize(b * (c_.head_dim / 2));
+  scores_.resize(size_t(pool.size()) * max_seq_len);
+}
+
+void Transformer::forward(std::span<const int> tokens, int pos, float* logits, bool all_logits) {
+  for (size_t done = 0; done < tokens.size();) {
+    const int n = int(std::min<size_t>(size_t(max_batch_), tokens.size() - done));
+    const bool last_chunk = done + size_t(n) == tokens.size();
+    float* out = all_logits ? logits + done * size_t(c_.vocab_size) : (last_chunk ? logits : nullptr);
+    forward_chunk(tokens.data() + done, n, pos + int(done), out, all_logits);
+    done += size_t(n);
+  }
+}
+
+void Transformer::matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy) {
+  // Row blocks of 16 keep each thread's share of W contiguous and SIMD-friendly.
+  pool_.parallel_for(W.rows, 16, [&](int64_t begin, int64_t end) {
+    k_.matmul(W, x, n, y, ldy, int(begin), int(end));
+  });
+}
+
+void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits) {
+  const int dim = c_.dim, pairs = c_.head_dim / 2;
+
+  for (int t = 0; t < n; ++t) {
+    const WeightMatrix& e = w_.tok_embeddings;
+    const auto* row = static_cast<const std::byte*>(e.data) + size_t(tokens[t]) * dim * dtype_size(e.dtype);
+    k_.row_to_f32(e.dtype, row, &x_[size_t(t) * dim], dim);
+    for (int i = 0; i < pairs; ++i) {
+      const double angle = double(pos + t) * inv_freq_[i];
+      cos_[size_t(t) * pairs + i] = float(std::cos(angle));
+      sin_[size_t(t) * pairs + i] = float(std::sin(angle));
+    }
+  }
+
+  for (int l = 0; l < c_.n_layers; ++l) {
+    const LayerWeights& L = w_.layers[l];
+
+    // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)).
+    for (int t = 0; t < n; ++t)
+      ops::rmsnorm(&x_[size_t(t) * dim], L.attention_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+    matmul(L.wq, xb_.data(), n, q_.data(), c_.q_dim());
+    matmul(L.wk, xb_.data(), n, k_new_.data(), c_.kv_dim());
+    matmul(L.wv, xb_.data(), n, v_new_.data(), c_.kv_dim());
+    for (int t = 0; t < n; ++t) {
+      const float* cs = &cos_[size_t(t) * pairs];
+      const float* sn = &sin_[size_t(t) * pairs];
+      ops::rope(&q_[size_t(t) * c_.q_dim()], c_.n_heads, c_.head_dim, cs, sn, c_.rope_layout);
+      ops::rope(&k_new_[size_t(t) * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, cs, sn, c_.rope_layout);
+      std::memcpy(cache_.key(l, pos + t), &k_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
+      std::memcpy(cache_.value(l, pos + t), &v_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
+    }
+    attention(l, n, pos);
+    matmul(L.wo, att_.data(), n, proj_.data(), dim);
+    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+
+    // Feed-forward block: x += w2(silu(w1 xb) * w3 xb).
+    for (int t = 0; t < n; ++t)
+      ops::rmsnorm(&x_[size_t(t) * dim], L.ffn_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+    matmul(L.w1, xb_.data(), n, gate_.data(), c_.hidden_dim);
+    matmul(L.w3, xb_.data(), n, up_.data(), c_.hidden_dim);
+    ops::silu_mul(gate_.data(), up_.data(), n * c_.hidden_dim);
+    matmul(L.w2, gate_.data(), n, proj_.data(), dim);
+    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+  }
+
+  if (!logits) return;  // an earlier chunk of a prompt: only the cache matters
+  // Final norm and classifier, for every token or only the last.
+  const int first = all_logits ? 0 : n - 1;
+  for (int t = first; t < n; ++t)
+    ops::rmsnorm(&x_[size_t(t) * dim], w_.norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+  matmul(w_.output, &xb_[size_t(first) * dim], n - first, logits, c_.vocab_size);
+}
+
+void Transformer::attention(int layer, int n, int pos) {
+  const int hd = c_.head_dim, group = c_.n_heads / c_.n_kv_heads;
+  const int64_t tasks = int64_t(n) * c_.n_heads;
+  pool_.run([&](int thread, int n_threads) {
+    float* scores = &scores_[size_t(thread) * cache_.capacity()];
+    for (int64_t task = thread; task < tasks; task += n_threads) {
+      const int t = int(task / c_.n_heads), h = int(task % c_.n_heads);
+      // Causal: the query at position p sees keys [first, p]; with a sliding
+      // window W only the last W of them (itself included).
+      const int p = pos + t;
+      const int first = c_.sliding_window > 0 ? std::max(0, p - c_.sliding_window + 1) : 0;
+      const size_t kv_off = size_t(h / group) * hd;  // GQA: `group` query heads share a kv head
+      ops::attend(&q_[size_t(t) * c_.q_dim() + size_t(h) * hd], cache_.key(layer, first) + kv_off,
+                  cache_.value(layer, first) + kv_off, size_t(c_.kv_dim()), p - first + 1, hd, scores,
+                  &att_[size_t(t) * c_.q_dim() + size_t(h) * hd], k_);
+    }
+  });
+}
+
+}  // namespace llamafast

@@ -1,0 +1,60 @@
+// The Llama forward pass for one sequence: embeddings -> N x (attention, SwiGLU
+// FFN) -> final norm -> logits. Prefill runs many tokens as one batch (matrix x
+// matrix); decode is the same code with one token (matrix x vector).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "kernels/kernels.h"
+#include "model/config.h"
+#include "model/weights.h"
+#include "runtime/kv_cache.h"
+#include "runtime/thread_pool.h"
+
+namespace llamafast {
+
+class Transformer {
+ public:
+  // max_seq_len: KV cache capacity; max_batch: tokens per prefill pass (longer
+  // prompts run in chunks of this size).
+  Transformer(const ModelConfig& config, const ModelWeights& weights, int max_seq_len, ThreadPool& pool,
+              int max_batch = 128);
+
+  // Runs tokens at positions [pos, pos + n). With all_logits, writes every
+  // position's logits to `logits` (n, vocab); otherwise only the last one (vocab).
+  // The caller checks token ids and that pos + n <= capacity().
+  void forward(std::span<const int> tokens, int pos, float* logits, bool all_logits);
+
+  int capacity() const { return cache_.capacity(); }
+  const kernels::KernelTable& kernels() const { return k_; }
+
+ private:
+  void forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits);
+  void attention(int layer, int n, int pos);
+  void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy);
+
+  const ModelConfig& c_;
+  const ModelWeights& w_;
+  ThreadPool& pool_;
+  const kernels::KernelTable& k_;
+  const int max_batch_;
+  KVCache cache_;
+  std::vector<double> inv_freq_;  // (head_dim / 2)
+
+  // Run state for one chunk of up to max_batch tokens.
+  std::vector<float> x_;        // residual stream (batch, dim)
+  std::vector<float> xb_;       // normed input of a block (batch, dim)
+  std::vector<float> q_;        // queries (batch, q_dim)
+  std::vector<float> k_new_;    // keys of this chunk (batch, kv_dim)
+  std::vector<float> v_new_;    // values of this chunk (batch, kv_dim)
+  std::vector<float> att_;      // attention output (batch, q_dim)
+  std::vector<float> proj_;     // output of wo / w2 before the residual add (batch, dim)
+  std::vector<float> gate_;     // w1 x, then silu(w1 x) * w3 x (batch, hidden)
+  std::vector<float> up_;       // w3 x (batch, hidden)
+  std::vector<float> cos_;      // rotary cos (batch, head_dim / 2)
+  std::vector<float> sin_;      // rotary sin (batch, head_dim / 2)
+  std::vector<float> scores_;   // attention scores, one row per thread (threads, capacity)
+};
+
+}  // namespace llamafast

@@ -1,0 +1,76 @@
+// The CLI surface: help, version, and `logits` output files.
+#include "llamafast/model.h"
+#include "test_support.h"
+
+namespace llamafast {
+namespace {
+
+using test::TempDir;
+const auto kFixture = test::fixtures_dir() / "models" / "llama2c_gqa_untied";
+
+TEST(Cli, VersionPrintsTheVersion) {
+  const auto r = test::run_cli("--version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("llamafast "), std::string::npos) << r.out;
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (const char* sub : {"generate", "logits"}) {
+    const auto r = test::run_cli(std::string(sub) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find("-m,--model"), std::string::npos) << sub << ": " << r.out;
+  }
+}
+
+TEST(Cli, NoSubcommandIsAUsageError) { EXPECT_EQ(test::run_cli("").exit_code, 2); }
+
+TEST(Cli, LogitsWritesNpyMatchingTheReference) {
+  TempDir dir;
+  const auto expected = test::read_json(kFixture / "expected.json");
+  const auto tokens = expected["tokens"].get<std::vector<int>>();
+  std::string ids;
+  for (int t : tokens) ids += std::to_string(t) + " ";
+  const auto r = test::run_cli("logits -m " + test::quote(kFixture / "model.bin") + " --tokens '" + ids + "' -o " +
+                               test::quote(dir / "l.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  const auto npy = test::read_file(dir / "l.npy");
+  ASSERT_GT(npy.size(), 10u);
+  ASSERT_EQ(std::string(npy.data(), 6), "\x93NUMPY");
+  const size_t header_len = uint8_t(npy[8]) | (uint8_t(npy[9]) << 8);
+  ASSERT_EQ((10 + header_len) % 64, 0u) << "numpy requires a 64-byte aligned data start";
+  const std::string header(npy.data() + 10, header_len);
+  const int vocab = expected["config"]["vocab_size"];
+  EXPECT_NE(header.find("'descr': '<f4'"), std::string::npos) << header;
+  EXPECT_NE(header.find("'shape': (" + std::to_string(tokens.size()) + ", " + std::to_string(vocab) + ")"),
+            std::string::npos) << header;
+  ASSERT_EQ(npy.size(), 10 + header_len + tokens.size() * vocab * 4);
+
+  const auto want = test::read_floats(kFixture / "logits.f32");
+  std::vector<float> got(want.size());
+  std::memcpy(got.data(), npy.data() + 10 + header_len, got.size() * 4);
+  float max_diff = 0, max_abs = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(got[i] - want[i]));
+    max_abs = std::max(max_abs, std::fabs(want[i]));
+  }
+  EXPECT_LT(max_diff / max_abs, 1e-4);
+}
+
+TEST(Cli, LogitsRawOutputIsBareFloats) {
+  TempDir dir;
+  const auto r = test::run_cli("logits -m " + test::quote(kFixture / "model.bin") + " --tokens '3 4 5' -o " +
+                               test::quote(dir / "l.f32"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int vocab = test::read_json(kFixture / "expected.json")["config"]["vocab_size"];
+  EXPECT_EQ(test::read_file(dir / "l.f32").size(), size_t(3 * vocab * 4));
+}
+
+TEST(Cli, GenerateWithoutTokenizerExplainsHowToPassOne) {
+  const auto r = test::run_cli("generate -m " + test::quote(kFixture / "model.bin") + " -p hi");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-z"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace llamafast

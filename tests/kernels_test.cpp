@@ -1,0 +1,378 @@
+// Every SIMD kernel table against the scalar reference (src/kernels/scalar.cpp)
+// on fresh random data. Each test runs once per ISA and skips where the CPU
+// cannot run that ISA.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#include "common/half.h"
+#include "kernels/kernels.h"
+
+namespace llamafast::kernels {
+namespace {
+
+// Tolerance for one output y = sum_c x_c w_c computed by two fp32 kernels that
+// form the same exact products but add them in different orders (lanes, then
+// across lanes, then across column blocks; scalar left to right). Each
+// addition rounds with relative error <= u = 2^-24 ~ 6e-8, so each result is
+// within about cols * u * sum_c |x_c w_c| of the exact sum; that worst case
+// (1.5e-5 at 257 columns) needs every rounding error to line up, while in
+// practice they have random signs and grow like sqrt(cols) * u (~1e-6 here).
+// 1e-5 relative to sum |x_c w_c| is therefore loose enough never to flag a
+// correct reordering and tight enough to flag any real mistake: a dropped,
+// doubled or misplaced product changes y by about sum|x w| / cols, which is
+// > 1e-3 of it at these sizes. The absolute term covers sums that are ~0.
+constexpr double kRelTol = 1e-5;
+constexpr double kAbsTol = 1e-30;
+
+// A value the kernels never produce from our data, to spot writes out of range.
+constexpr float kSentinel = -12345.678f;
+
+std::vector<std::byte> random_weights(DType dtype, int rows, int cols, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const size_t count = size_t(rows) * cols;
+  std::vector<std::byte> bytes(count * dtype_size(dtype));
+  for (size_t i = 0; i < count; ++i) {
+    const float v = dist(rng);
+    if (dtype == DType::f32) {
+      std::memcpy(bytes.data() + 4 * i, &v, 4);
+    } else {
+      const uint16_t h = dtype == DType::f16 ? f32_to_f16(v) : f32_to_bf16(v);
+      std::memcpy(bytes.data() + 2 * i, &h, 2);
+    }
+  }
+  return bytes;
+}
+
+std::vector<float> random_floats(size_t count, std::mt19937& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(count);
+  for (float& f : v) f = dist(rng);
+  return v;
+}
+
+struct MatmulCase {
+  DType dtype;
+  int rows, cols, n;
+  int row_begin, row_end, ldy;
+
+  std::string describe() const {
+    return std::string(dtype_name(dtype)) + " rows=" + std::to_string(rows) +
+           " cols=" + std::to_string(cols) + " n=" + std::to_string(n) + " range=[" +
+           std::to_string(row_begin) + "," + std::to_string(row_end) + ")" +
+           " ldy=" + std::to_string(ldy);
+  }
+};
+
+// Runs `table` and the scalar reference on the same inputs, y pre-filled with
+// the sentinel; checks the requested block against the tolerance and that
+// everything else in y is still the sentinel, bit for bit.
+void expect_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc,
+                                  const void* weights, const float* x) {
+  SCOPED_TRACE(mc.describe());
+  const WeightMatrix W{mc.dtype, weights, mc.rows, mc.cols};
+  std::vector<float> y_ref(size_t(mc.n) * mc.ldy, kSentinel);
+  std::vector<float> y(size_t(mc.n) * mc.ldy, kSentinel);
+  scalar_table().matmul(W, x, mc.n, y_ref.data(), mc.ldy, mc.row_begin, mc.row_end);
+  table.matmul(W, x, mc.n, y.data(), mc.ldy, mc.row_begin, mc.row_end);
+
+  std::vector<float> w_row(mc.cols);
+  int bad = 0;
+  for (int r = 0; r < mc.rows && bad < 5; ++r) {
+    scalar_table().row_to_f32(mc.dtype, static_cast<const std::byte*>(weights) +
+                                            size_t(r) * mc.cols * dtype_size(mc.dtype),
+                              w_row.data(), mc.cols);
+    for (int t = 0; t < mc.n && bad < 5; ++t) {
+      const size_t i = size_t(t) * mc.ldy + r;
+      double magnitude = 0;
+      const float* xt = x + size_t(t) * mc.cols;
+      for (int c = 0; c < mc.cols; ++c) magnitude += std::fabs(double(xt[c]) * w_row[c]);
+      const double diff = std::fabs(double(y[i]) - double(y_ref[i]));
+      if (diff > kRelTol * magnitude + kAbsTol) {
+        ++bad;
+        ADD_FAILURE() << "y[t=" << t << ", r=" << r << "] = " << y[i] << ", scalar " << y_ref[i]
+                      << ", |diff| " << diff << " > tolerance " << kRelTol * magnitude + kAbsTol;
+      }
+    }
+  }
+  for (int t = 0; t < mc.n; ++t) {
+    for (int r = 0; r < mc.ldy; ++r) {
+      if (r >= mc.row_begin && r < mc.row_end) continue;
+      const size_t i = size_t(t) * mc.ldy + r;
+      ASSERT_EQ(std::memcmp(&y[i], &kSentinel, 4), 0)
+          << "y[t=" << t << ", r=" << r << "] outside the row range was overwritten with " << y[i];
+    }
+  }
+}
+
+class KernelTableTest : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    table_ = find(GetParam());
+    if (table_ == nullptr) {
+      GTEST_SKIP() << "the " << GetParam() << " kernels are not supported by this CPU or build";
+    }
+  }
+  const KernelTable& table() const { return *table_; }
+
+ private:
+  const KernelTable* table_ = nullptr;
+};
+
+constexpr DType kDtypes[] = {DType::f32, DType::f16, DType::bf16};
+
+TEST_P(KernelTableTest, MatmulMatchesScalarForEveryDtypeAndShape) {
+  std::mt19937 rng(1234);
+  for (DType dtype : kDtypes) {
+    for (int cols : {1, 7, 31, 64, 172, 257}) {
+      for (int rows : {1, 3, 6, 13, 21, 40}) {
+        const auto weights = random_weights(dtype, rows, cols, rng);
+        for (int n : {1, 2, 3, 4, 5, 6, 7, 12, 13, 16, 33}) {
+          const auto x = random_floats(size_t(n) * cols, rng);
+          expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows},
+                                       weights.data(), x.data());
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelTableTest, MatmulWritesOnlyTheRequestedRowsOfY) {
+  std::mt19937 rng(42);
+  constexpr int rows = 19, cols = 45, ldy = 23;
+  for (DType dtype : kDtypes) {
+    const auto weights = random_weights(dtype, rows, cols, rng);
+    for (int n : {1, 2, 9}) {
+      const auto x = random_floats(size_t(n) * cols, rng);
+      for (auto [begin, end] : {std::pair{0, rows}, {5, 14}, {7, 8}, {1, 4}, {17, 19}, {3, 3}}) {
+        expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, begin, end, ldy},
+                                     weights.data(), x.data());
+      }
+    }
+  }
+}
+
+// Shapes big enough to cross the SIMD kernels' cache blocks (columns split into
+// several blocks, the last one ragged; more than one block of tokens).
+TEST_P(KernelTableTest, MatmulMatchesScalarAcrossCacheBlocks) {
+  std::mt19937 rng(7);
+  for (DType dtype : kDtypes) {
+    constexpr int rows = 37, cols = 1100;
+    const auto weights = random_weights(dtype, rows, cols, rng);
+    for (int n : {1, 100, 203}) {
+      const auto x = random_floats(size_t(n) * cols, rng);
+      expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows + 2},
+                                   weights.data(), x.data());
+    }
+  }
+}
+
+// Callers split rows across threads as they like; each row's result must be
+// the same, bit for bit, whichever range it was computed in.
+TEST_P(KernelTableTest, MatmulRowResultsDoNotDependOnTheRowRange) {
+  std::mt19937 rng(17);
+  constexpr int rows = 45;
+  for (DType dtype : kDtypes) {
+    for (int cols : {37, 300}) {
+      const auto weights = random_weights(dtype, rows, cols, rng);
+      const WeightMatrix W{dtype, weights.data(), rows, cols};
+      for (int n : {1, 3, 20}) {
+        SCOPED_TRACE(std::string(dtype_name(dtype)) + " cols=" + std::to_string(cols) +
+                     " n=" + std::to_string(n));
+        const auto x = random_floats(size_t(n) * cols, rng);
+        std::vector<float> whole(size_t(n) * rows), pieces(size_t(n) * rows);
+        table().matmul(W, x.data(), n, whole.data(), rows, 0, rows);
+        // Pieces of every size from 1 to 8, so rows land at every position of
+        // every tile and panel size.
+        for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
+          table().matmul(W, x.data(), n, pieces.data(), rows, begin, std::min(rows, begin + size));
+        }
+        ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
+      }
+    }
+  }
+}
+
+// The first 64-byte boundary at or after p.
+template <class T>
+T* align_to_64(T* p) {
+  const auto misalign = reinterpret_cast<uintptr_t>(p) % 64;
+  return reinterpret_cast<T*>(reinterpret_cast<std::byte*>(p) + (64 - misalign) % 64);
+}
+
+// The kernels step to an aligned address before their main loop; every
+// starting alignment of the weights (and of x) must give the same answer.
+TEST_P(KernelTableTest, MatmulMatchesScalarAtEveryAlignment) {
+  std::mt19937 rng(21);
+  for (DType dtype : kDtypes) {
+    const int elems_per_line = 64 / int(dtype_size(dtype));
+    for (int cols : {31, 257}) {
+      constexpr int rows = 6;
+      const auto weights = random_weights(dtype, rows, cols, rng);
+      for (int n : {1, 3, 20}) {
+        const auto x = random_floats(size_t(n) * cols, rng);
+        // Room for the data after any offset from the first 64-byte boundary.
+        std::vector<std::byte> w_store(weights.size() + 128);
+        std::vector<float> x_store(x.size() + 32);
+        for (int offset = 0; offset < elems_per_line; ++offset) {
+          SCOPED_TRACE("weights start " + std::to_string(offset) +
+                       " elements past a 64-byte boundary");
+          std::byte* w = align_to_64(w_store.data()) + offset * dtype_size(dtype);
+          float* xs = align_to_64(x_store.data()) + offset % 16;
+          std::memcpy(w, weights.data(), weights.size());
+          std::memcpy(xs, x.data(), x.size() * 4);
+          expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows}, w, xs);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
+  for (int n : {1, 4}) {
+    const WeightMatrix W{DType::f32, nullptr, 3, 0};
+    std::vector<float> y(size_t(n) * 3, kSentinel);
+    table().matmul(W, nullptr, n, y.data(), 3, 0, 3);
+    for (float v : y) EXPECT_EQ(v, 0.0f);
+  }
+}
+
+#if defined(__linux__)
+// `bytes` of storage ending exactly where an inaccessible page begins, so that
+// reading one byte past the end crashes the test.
+class GuardedBuffer {
+ public:
+  explicit GuardedBuffer(size_t bytes) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t data_pages = (bytes + page - 1) / page;
+    size_ = (data_pages + 1) * page;
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    base_ = static_cast<std::byte*>(p);
+    mprotect(base_ + data_pages * page, page, PROT_NONE);
+    data_ = base_ + data_pages * page - bytes;
+  }
+  ~GuardedBuffer() {
+    if (base_) munmap(base_, size_);
+  }
+  GuardedBuffer(const GuardedBuffer&) = delete;
+  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
+  std::byte* data() const { return data_; }
+
+ private:
+  std::byte* base_ = nullptr;
+  std::byte* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
+  std::mt19937 rng(99);
+  for (DType dtype : kDtypes) {
+    for (int cols : {1, 7, 31, 257}) {
+      for (int n : {1, 3, 8}) {
+        constexpr int rows = 5;
+        const auto weights = random_weights(dtype, rows, cols, rng);
+        const auto x = random_floats(size_t(n) * cols, rng);
+        GuardedBuffer w_guarded(weights.size()), x_guarded(x.size() * 4);
+        ASSERT_NE(w_guarded.data(), nullptr);
+        ASSERT_NE(x_guarded.data(), nullptr);
+        std::memcpy(w_guarded.data(), weights.data(), weights.size());
+        std::memcpy(x_guarded.data(), x.data(), x.size() * 4);
+        expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows},
+                                     w_guarded.data(),
+                                     reinterpret_cast<const float*>(x_guarded.data()));
+      }
+    }
+  }
+}
+#endif
+
+// Widening f16 and bf16 is exact, so every one of the 65536 patterns must give
+// the scalar result bit for bit (any NaN for a NaN: hardware may quiet it).
+TEST_P(KernelTableTest, RowToF32WidensEveryHalfPatternExactly) {
+  std::vector<uint16_t> all(65536);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = uint16_t(i);
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    std::vector<float> ref(all.size()), got(all.size());
+    scalar_table().row_to_f32(dtype, all.data(), ref.data(), int(all.size()));
+    table().row_to_f32(dtype, all.data(), got.data(), int(all.size()));
+    int bad = 0;
+    for (size_t i = 0; i < all.size() && bad < 5; ++i) {
+      const bool same = std::isnan(ref[i]) ? std::isnan(got[i])
+                                           : std::memcmp(&ref[i], &got[i], 4) == 0;
+      if (!same) {
+        ++bad;
+        ADD_FAILURE() << "pattern 0x" << std::hex << i << std::dec << ": " << got[i]
+                      << ", scalar " << ref[i];
+      }
+    }
+  }
+}
+
+TEST_P(KernelTableTest, RowToF32HandlesEveryLengthAndStopsAtTheEnd) {
+  std::mt19937 rng(5);
+  for (DType dtype : kDtypes) {
+    for (int n = 0; n <= 70; ++n) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + " n=" + std::to_string(n));
+      const auto src = random_weights(dtype, 1, n, rng);
+      std::vector<float> ref(n + 1, kSentinel), got(n + 1, kSentinel);
+      scalar_table().row_to_f32(dtype, src.data(), ref.data(), n);
+      table().row_to_f32(dtype, src.data(), got.data(), n);
+      ASSERT_EQ(std::memcmp(ref.data(), got.data(), 4 * (n + 1)), 0);
+    }
+  }
+}
+
+TEST_P(KernelTableTest, DotMatchesScalar) {
+  std::mt19937 rng(11);
+  std::vector<int> lengths;
+  for (int n = 0; n <= 70; ++n) lengths.push_back(n);
+  for (int n : {1000, 4097}) lengths.push_back(n);
+  for (int n : lengths) {
+    const auto a = random_floats(n, rng), b = random_floats(n, rng);
+    double magnitude = 0;
+    for (int i = 0; i < n; ++i) magnitude += std::fabs(double(a[i]) * b[i]);
+    const float ref = scalar_table().dot(a.data(), b.data(), n);
+    const float got = table().dot(a.data(), b.data(), n);
+    EXPECT_NEAR(got, ref, kRelTol * magnitude + kAbsTol) << "n=" << n;
+  }
+}
+
+// A fused multiply-add (one rounding) against a multiply then an add (two):
+// they differ by at most u|alpha x| + 2u|y_new| with u = 2^-24, which is below
+// 4u (|y| + |alpha x|) = 2^-22 (|y| + |alpha x|).
+TEST_P(KernelTableTest, AxpyMatchesScalarAndStopsAtTheEnd) {
+  std::mt19937 rng(13);
+  for (int n = 0; n <= 70; ++n) {
+    const float alpha = 0.75f;
+    const auto x = random_floats(n, rng);
+    auto y0 = random_floats(n, rng);
+    y0.push_back(kSentinel);
+    auto y_ref = y0, y = y0;
+    scalar_table().axpy(alpha, x.data(), y_ref.data(), n);
+    table().axpy(alpha, x.data(), y.data(), n);
+    for (int i = 0; i < n; ++i) {
+      const double scale = std::fabs(double(y0[i])) + std::fabs(double(alpha) * x[i]);
+      EXPECT_NEAR(y[i], y_ref[i], std::ldexp(scale, -22) + kAbsTol) << "n=" << n << " i=" << i;
+    }
+    EXPECT_EQ(y[n], kSentinel) << "axpy wrote past y[n-1] for n=" << n;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, KernelTableTest, testing::Values("avx2", "avx512", "neon"),
+                         [](const testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace llamafast::kernels

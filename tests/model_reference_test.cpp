@@ -1,0 +1,138 @@
+// The forward pass against the independent PyTorch reference
+// (scripts/reference/gen_fixtures.py): every fixture's logits at every
+// position, its greedy continuation, and prefill/decode agreement.
+#include <algorithm>
+#include <cmath>
+
+#include "llamafast/model.h"
+#include "llamafast/sampler.h"
+#include "test_support.h"
+
+namespace llamafast {
+namespace {
+
+using test::fixtures_dir;
+
+struct Fixture {
+  std::string name;
+  nlohmann::json expected;
+  std::string model_path() const {
+    return (fixtures_dir() / "models" / name / expected["model"].get<std::string>()).lexically_normal().string();
+  }
+};
+
+// The fixtures in formats this build reads (others belong to later readers).
+std::vector<std::string> fixture_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(fixtures_dir() / "models")) {
+    if (!std::filesystem::exists(entry.path() / "expected.json")) continue;
+    const std::string format = test::read_json(entry.path() / "expected.json")["format"];
+    if (format == "llama2c" || format == "hf" || format == "meta_pth" || format == "gptfast_pth") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Fixture load_fixture(const std::string& name) {
+  return {name, test::read_json(fixtures_dir() / "models" / name / "expected.json")};
+}
+
+// max |a - b| / max |b|: the measure, insensitive to the logits' scale.
+double relative_error(std::span<const float> a, std::span<const float> b) {
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(b[i])));
+  }
+  return diff / scale;
+}
+
+class ModelReference : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    fx_ = load_fixture(GetParam());
+    auto model = Model::load({.path = fx_.model_path(), .load_tokenizer = false});
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    model_ = model.value();
+    vocab_ = model_->info().vocab_size;
+  }
+
+  std::unique_ptr<Session> new_session(int max_batch = 128) {
+    auto s = Session::create(model_, {.max_seq_len = 0, .threads = 2, .max_batch = max_batch});
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return std::move(s).value();
+  }
+
+  Fixture fx_;
+  std::shared_ptr<const Model> model_;
+  int vocab_ = 0;
+};
+
+TEST_P(ModelReference, ConfigMatchesFixture) {
+  const auto& c = fx_.expected["config"];
+  const ModelInfo& i = model_->info();
+  EXPECT_EQ(i.dim, c["dim"].get<int>());
+  EXPECT_EQ(i.hidden_dim, c["hidden_dim"].get<int>());
+  EXPECT_EQ(i.n_layers, c["n_layers"].get<int>());
+  EXPECT_EQ(i.n_heads, c["n_heads"].get<int>());
+  EXPECT_EQ(i.n_kv_heads, c["n_kv_heads"].get<int>());
+  EXPECT_EQ(i.head_dim, c["head_dim"].get<int>());
+  EXPECT_EQ(i.vocab_size, c["vocab_size"].get<int>());
+}
+
+TEST_P(ModelReference, PrefillLogitsMatchReferenceAtEveryPosition) {
+  const auto tokens = fx_.expected["tokens"].get<std::vector<int>>();
+  const auto expected = test::read_floats(fixtures_dir() / "models" / fx_.name / "logits.f32");
+  ASSERT_EQ(expected.size(), tokens.size() * size_t(vocab_));
+  auto session = new_session();
+  std::vector<float> logits(expected.size());
+  ASSERT_TRUE(session->prefill_all(tokens, logits).ok());
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const std::span<const float> got(&logits[t * vocab_], size_t(vocab_));
+    const std::span<const float> want(&expected[t * vocab_], size_t(vocab_));
+    EXPECT_LT(relative_error(got, want), 1e-4) << "position " << t;
+  }
+}
+
+TEST_P(ModelReference, ChunkedPrefillEqualsOnePass) {
+  // A prompt longer than the batch runs in chunks; the result must not change.
+  const auto tokens = fx_.expected["tokens"].get<std::vector<int>>();
+  std::vector<float> whole(tokens.size() * vocab_), chunked(whole.size());
+  ASSERT_TRUE(new_session(128)->prefill_all(tokens, whole).ok());
+  ASSERT_TRUE(new_session(7)->prefill_all(tokens, chunked).ok());
+  EXPECT_LT(relative_error(chunked, whole), 1e-5);
+}
+
+TEST_P(ModelReference, DecodeStepsAgreeWithPrefill) {
+  const auto tokens = fx_.expected["tokens"].get<std::vector<int>>();
+  std::vector<float> prefilled(tokens.size() * vocab_);
+  ASSERT_TRUE(new_session()->prefill_all(tokens, prefilled).ok());
+  auto session = new_session();
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    auto logits = session->decode(tokens[t]);
+    ASSERT_TRUE(logits.ok()) << logits.status().message();
+    const std::span<const float> want(&prefilled[t * vocab_], size_t(vocab_));
+    EXPECT_LT(relative_error(logits.value(), want), 1e-5) << "position " << t;
+  }
+}
+
+TEST_P(ModelReference, GreedyContinuationMatchesReference) {
+  const auto prompt = fx_.expected["greedy"]["prompt"].get<std::vector<int>>();
+  const auto expected = fx_.expected["greedy"]["continuation"].get<std::vector<int>>();
+  auto session = new_session();
+  auto logits = session->prefill(prompt);
+  ASSERT_TRUE(logits.ok());
+  std::vector<int> got;
+  while (got.size() < expected.size()) {
+    got.push_back(argmax(logits.value()));
+    logits = session->decode(got.back());
+    ASSERT_TRUE(logits.ok());
+  }
+  EXPECT_EQ(got, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, ModelReference, ::testing::ValuesIn(fixture_names()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace llamafast

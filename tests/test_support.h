@@ -1,0 +1,98 @@
+// Helpers shared by the tests: data locations, fixture loading, running the CLI.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace llamafast::test {
+
+namespace fs = std::filesystem;
+
+inline fs::path source_dir() { return LLAMAFAST_SOURCE_DIR; }
+inline fs::path fixtures_dir() { return source_dir() / "tests" / "fixtures"; }
+
+// ../shared (or $LLAMAFAST_SHARED): real models and data a user's clone lacks.
+inline fs::path shared_dir() {
+  if (const char* env = std::getenv("LLAMAFAST_SHARED"); env && *env) return env;
+  return LLAMAFAST_SHARED_DIR;
+}
+
+#define LLAMAFAST_REQUIRE_SHARED(relative)                                                        \
+  do {                                                                                            \
+    if (!std::filesystem::exists(::llamafast::test::shared_dir() / (relative)))                   \
+      GTEST_SKIP() << "shared test data not found: " << (::llamafast::test::shared_dir() / (relative)) \
+                   << " (it sits beside the checkout as ../shared; set LLAMAFAST_SHARED to move it)"; \
+  } while (0)
+
+inline std::vector<char> read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+inline void write_file(const fs::path& p, const void* data, size_t n) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(static_cast<const char*>(data), std::streamsize(n));
+}
+
+inline nlohmann::json read_json(const fs::path& p) {
+  std::ifstream f(p);
+  return nlohmann::json::parse(f);
+}
+
+inline std::vector<float> read_floats(const fs::path& p) {
+  const std::vector<char> bytes = read_file(p);
+  std::vector<float> v(bytes.size() / sizeof(float));
+  std::memcpy(v.data(), bytes.data(), v.size() * sizeof(float));
+  return v;
+}
+
+// A fresh empty directory under the system temp dir, removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() / ("llamafast-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  const fs::path& path() const { return path_; }
+  fs::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+  fs::path path_;
+};
+
+struct CommandResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs the llamafast CLI with `args` (already shell-quoted) and captures both streams.
+inline CommandResult run_cli(const std::string& args) {
+  TempDir dir;
+  const std::string cmd = std::string("'") + LLAMAFAST_CLI_PATH + "' " + args + " >'" + (dir / "out").string() +
+                          "' 2>'" + (dir / "err").string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  const auto out = read_file(dir / "out"), err = read_file(dir / "err");
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string(out.begin(), out.end()),
+          std::string(err.begin(), err.end())};
+}
+
+inline std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+
+}  // namespace llamafast::test
