@@ -201,7 +201,7 @@ TEST(ChatTemplate, StrftimeNowPrintsTheInjectedDate) {
   EXPECT_EQ(today.size(), 11u) << today;
 }
 
-TEST(TokenizerChatConfig, ReadsTemplateAndSpecialTokensInBothSpellings) {
+TEST(ChatTemplateConfig, ReadsTemplateAndSpecialTokensInBothSpellings) {
   test::TempDir dir;
   const auto path = dir.path() / "tokenizer_config.json";
   const std::string text =
@@ -216,7 +216,7 @@ TEST(TokenizerChatConfig, ReadsTemplateAndSpecialTokensInBothSpellings) {
   EXPECT_EQ(choose_chat_template(config, "llama2").render({}, false, o), "<s>x");
 }
 
-TEST(TokenizerChatConfig, ANamedTemplateListYieldsTheDefault) {
+TEST(ChatTemplateConfig, ANamedTemplateListYieldsTheDefault) {
   test::TempDir dir;
   const auto path = dir.path() / "tokenizer_config.json";
   const std::string text =
@@ -225,12 +225,12 @@ TEST(TokenizerChatConfig, ANamedTemplateListYieldsTheDefault) {
   EXPECT_EQ(read_tokenizer_chat_config(path).chat_template, "D");
 }
 
-TEST(TokenizerChatConfig, WithoutATemplateTheBuiltinIsChosen) {
+TEST(ChatTemplateConfig, WithoutATemplateTheBuiltinIsChosen) {
   const ChatTemplate t = choose_chat_template(TokenizerChatConfig{}, "llama3");
   EXPECT_EQ(t.source(), std::string(ChatTemplate::builtin_source("llama3")));
 }
 
-TEST(TokenizerChatConfig, MissingOrBrokenFilesAreErrorsNamingTheFile) {
+TEST(ChatTemplateConfig, MissingOrBrokenFilesAreErrorsNamingTheFile) {
   test::TempDir dir;
   const auto path = dir.path() / "tokenizer_config.json";
   EXPECT_THROW(read_tokenizer_chat_config(path), Error);
@@ -243,14 +243,14 @@ TEST(TokenizerChatConfig, MissingOrBrokenFilesAreErrorsNamingTheFile) {
   }
 }
 
-TEST(TokenizerChatConfig, ReadsTheSharedLlama3Config) {
+TEST(ChatTemplateConfig, ReadsTheSharedLlama3Config) {
   LLAMAFAST_REQUIRE_SHARED("tokenizers/llama3/tokenizer_config.json");
   const TokenizerChatConfig config = read_tokenizer_chat_config(test::shared_dir() / "tokenizers/llama3/tokenizer_config.json");
   EXPECT_EQ(config.bos_token, "<|begin_of_text|>");
   EXPECT_EQ(config.chat_template, golden()["templates"]["llama3_official"].get<std::string>());
 }
 
-TEST(PromptDelta, TheNextTurnIsTheSuffixOfTheNewRendering) {
+TEST(ChatTemplatePromptDelta, TheNextTurnIsTheSuffixOfTheNewRendering) {
   ChatRenderOptions o;
   o.bos_token = "<|begin_of_text|>";
   const ChatTemplate t = ChatTemplate::builtin("llama3");
@@ -267,7 +267,7 @@ TEST(PromptDelta, TheNextTurnIsTheSuffixOfTheNewRendering) {
             "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
-TEST(PromptDelta, ATemplateThatRewritesEarlierTextIsNotAnExtension) {
+TEST(ChatTemplatePromptDelta, ATemplateThatRewritesEarlierTextIsNotAnExtension) {
   // Mistral-style: the system prompt moves to the last user message.
   const json& templates = golden()["templates"];
   const ChatTemplate t = ChatTemplate::from_source(templates["mistral"].get<std::string>());
@@ -280,7 +280,7 @@ TEST(PromptDelta, ATemplateThatRewritesEarlierTextIsNotAnExtension) {
   EXPECT_LT(delta.common_prefix, first.size());
 }
 
-TEST(PromptDelta, NeverSplitsAUtf8Character) {
+TEST(ChatTemplatePromptDelta, NeverSplitsAUtf8Character) {
   const PromptDelta delta = prompt_delta("x\xc3\xa9", "x\xc3\xa8y");  // é vs è share their lead byte
   EXPECT_EQ(delta.common_prefix, 1u);
   EXPECT_EQ(delta.suffix, "\xc3\xa8y");

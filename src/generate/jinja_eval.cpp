@@ -1,6 +1,8 @@
 #include "generate/jinja_eval.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "common/error.h"
 #include "generate/jinja_text.h"

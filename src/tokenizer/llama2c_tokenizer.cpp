@@ -21,7 +21,9 @@ std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::load(const std::string& path
     const int32_t len = in.read<int32_t>("token length");
     if (len < 0 || len > max_len) fail("{}: token {} has invalid length {}", path, index, len);
     std::string piece(in.take(size_t(len), "token bytes"));
-    tok->ids_.emplace(piece, int(index));  // first occurrence wins, as a lookup should
+    tok->ids_.insert(piece, int(index));  // first occurrence wins, as a lookup should
+    for (size_t i = 1; i < piece.size(); ++i)
+      if (piece[i] == ' ' && piece[i - 1] != ' ') tok->words_independent_ = false;
     tok->pieces_.push_back(std::move(piece));
     tok->scores_.push_back(score);
   }
@@ -43,22 +45,41 @@ std::vector<int> Llama2cTokenizer::encode(std::string_view text, const EncodeOpt
   std::vector<uint32_t> starts;
   for (size_t i = 0; i < work.size();) {
     const size_t n = utf8_char_length(work, i);
-    if (n == 1 || ids_.count(work.substr(i, n))) {
+    if (n == 1 || ids_.find(std::string_view(work).substr(i, n)) >= 0) {
       starts.push_back(uint32_t(i));
     } else {
       for (size_t b = 0; b < n; ++b) starts.push_back(uint32_t(i + b));
     }
     i += n;
   }
-  const auto spans = bpe_merge(work, starts, [this](std::string_view piece) -> std::optional<float> {
-    auto it = ids_.find(std::string(piece));
-    if (it == ids_.end()) return std::nullopt;
-    return scores_[it->second];
-  });
+  const MergeScore score = [this](std::string_view piece) -> std::optional<float> {
+    const int id = ids_.find(piece);
+    if (id < 0) return std::nullopt;
+    return scores_[size_t(id)];
+  };
+  // Merge word by word when that cannot change the result (see words_independent_):
+  // a word starts at a space that follows a non-space byte.
+  std::vector<Span> spans;
+  std::vector<uint32_t> word_starts;
+  size_t first = 0;
+  auto merge_word = [&](size_t end) {
+    if (first == end) return;
+    const uint32_t offset = starts[first];
+    const uint32_t stop = end < starts.size() ? starts[end] : uint32_t(work.size());
+    word_starts.clear();
+    for (size_t k = first; k < end; ++k) word_starts.push_back(starts[k] - offset);
+    for (Span sp : bpe_merge(std::string_view(work).substr(offset, stop - offset), word_starts, score))
+      spans.push_back({sp.begin + offset, sp.end + offset});
+    first = end;
+  };
+  for (size_t k = 1; words_independent_ && k < starts.size(); ++k)
+    if (work[starts[k]] == ' ' && work[starts[k] - 1] != ' ') merge_word(k);
+  merge_word(starts.size());
+
   for (const Span& s : spans) {
-    auto it = ids_.find(work.substr(s.begin, s.end - s.begin));
-    if (it != ids_.end()) {
-      out.push_back(it->second);
+    const int id = ids_.find(std::string_view(work).substr(s.begin, s.end - s.begin));
+    if (id >= 0) {
+      out.push_back(id);
     } else {
       for (uint32_t b = s.begin; b < s.end; ++b) out.push_back(int(uint8_t(work[b])) + kByteOffset);
     }

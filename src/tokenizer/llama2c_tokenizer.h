@@ -6,10 +6,10 @@
 #pragma once
 
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "llamafast/tokenizer.h"
+#include "tokenizer/piece_table.h"
 
 namespace llamafast {
 
@@ -30,7 +30,10 @@ class Llama2cTokenizer final : public Tokenizer {
   static constexpr int kByteOffset = 3;  // <0x00> is id 3 in Llama 2 vocabularies
   std::vector<std::string> pieces_;
   std::vector<float> scores_;
-  std::unordered_map<std::string, int> ids_;
+  PieceTable ids_;
+  // True when no piece has a space after another byte: then no merge can cross
+  // the start of a word, and words are merged one at a time (small heaps, fast).
+  bool words_independent_ = true;
 };
 
 }  // namespace llamafast
