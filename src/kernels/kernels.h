@@ -1,8 +1,9 @@
 // The one interface to the numeric kernels. Each instruction set provides a
-// KernelTable: scalar.cpp is the reference; x86/kernels_avx2.cpp and
-// x86/kernels_avx512.cpp are the fast ones, built from ISA-neutral templates
-// (matmul_simd.h, vector_ops.h). dispatch.cpp picks one at run time from the
-// CPU's features (cpu_features.h), or from LLAMAFAST_ISA=scalar|avx2|avx512.
+// KernelTable: scalar.cpp is the reference; x86/kernels_avx2.cpp,
+// x86/kernels_avx512.cpp and arm/kernels_neon.cpp are the fast ones, built
+// from ISA-neutral templates (matmul_simd.h, vector_ops.h). dispatch.cpp picks
+// one at run time from the CPU's features (cpu_features.h), or from
+// LLAMAFAST_ISA=scalar|avx2|avx512|neon.
 //
 // Contract shared by every table:
 //  - Pointers need only their element's natural alignment. Weight rows whose
