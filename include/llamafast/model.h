@@ -91,6 +91,8 @@ class Session {
   const Model& model() const;
   // Kernel instruction set in use ("avx512", "avx2", "scalar", ...).
   std::string isa() const;
+  // Why the kernels differ from what LLAMAFAST_ISA asked for, or empty.
+  static std::string isa_note();
   // Why capacity() is below what was asked for (memory), or empty.
   const std::string& capacity_note() const;
 

@@ -155,6 +155,7 @@ int Session::threads() const { return impl_->pool->size(); }
 void Session::rewind(int pos) { impl_->pos = std::clamp(pos, 0, impl_->pos); }
 const Model& Session::model() const { return *impl_->model; }
 std::string Session::isa() const { return std::string(impl_->transformer->kernels().isa); }
+std::string Session::isa_note() { return std::string(kernels::forced_isa_note()); }
 const std::string& Session::capacity_note() const { return impl_->capacity_note; }
 
 }  // namespace llamafast
