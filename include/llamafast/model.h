@@ -21,7 +21,7 @@ struct ModelParams {
   std::string path;            // llama2.c .bin, HF directory (config.json + safetensors), Meta directory
                                // (params.json + consolidated.NN.pth), a .pth file, ...
   std::string params_path{};   // optional: params.json for a .pth file (default: the one beside it)
-  std::string tokenizer_path;  // optional: overrides the tokenizer found with the model
+  std::string tokenizer_path{};  // optional: overrides the tokenizer found with the model
   bool load_tokenizer = true;  // false: ids only (logits), no tokenizer needed
 };
 

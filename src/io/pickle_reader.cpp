@@ -4,6 +4,7 @@
 #include "io/pickle_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <unordered_map>
 
