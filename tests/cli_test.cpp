@@ -15,7 +15,7 @@ TEST(Cli, VersionPrintsTheVersion) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"generate", "logits"}) {
+  for (const char* sub : {"generate", "logits", "bench", "tokenize"}) {
     const auto r = test::run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_NE(r.out.find("-m,--model"), std::string::npos) << sub << ": " << r.out;
@@ -64,6 +64,18 @@ TEST(Cli, LogitsRawOutputIsBareFloats) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const int vocab = test::read_json(kFixture / "expected.json")["config"]["vocab_size"];
   EXPECT_EQ(test::read_file(dir / "l.f32").size(), size_t(3 * vocab * 4));
+}
+
+TEST(Cli, BenchReportsSpeedsAndRooflineAsJson) {
+  const auto r = test::run_cli("bench -m " + test::quote(kFixture / "model.bin") + " -p 8 -n 4 -r 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["pp_tok_s"].get<double>(), 0);
+  EXPECT_GT(j["tg_tok_s"].get<double>(), 0);
+  EXPECT_GT(j["read_bandwidth_bytes_s"].get<double>(), 1e8);
+  EXPECT_GT(j["decode_roofline_ratio"].get<double>(), 0);
+  EXPECT_EQ(j["n_prompt"].get<int>(), 8);
+  EXPECT_EQ(j["repetitions"].get<int>(), 2);
 }
 
 TEST(Cli, GenerateWithoutTokenizerExplainsHowToPassOne) {
