@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -25,14 +26,52 @@
 
 namespace llamafast::kernels {
 
-// A row-major weight matrix W [rows, cols] stored in `dtype`, rows packed
-// (row r starts at element r * cols).
+// Where the integers and scales of a quantized matrix live. Weights are
+// symmetric: W[r, c] = scale(r, g) * q(r, c) with g = c / group; every row is
+// split into groups of `group` columns, the last one shorter when cols is not
+// a multiple (per-channel int8 is group == cols). Strides are in bytes, so the
+// same description covers llamafast's own layout (integers and scales in
+// separate arrays) and GGUF's Q8_0 / Q4_0 blocks (a scale before each group).
+//  q8: q(r, c) is an int8 at data + r*row_stride + g*group_stride + (c - g*group).
+//  q4: a group of L columns fills ceil(L/2) bytes; with h = ceil(L/2), column j
+//      of the group is the low nibble of byte j (j < h) or the high nibble of
+//      byte j - h (j >= h), stored as u in [0, 15] meaning q = u - 8. (For L = 32
+//      this is GGUF's Q4_0 order: low nibbles hold 0..15, high ones 16..31.)
+struct QuantLayout {
+  int group = 0;
+  size_t row_stride = 0;
+  size_t group_stride = 0;
+  const void* scales = nullptr;   // scale(r, g) at scales + r*scale_row_stride + g*scale_group_stride
+  DType scale_dtype = DType::f32;  // f32 or f16
+  size_t scale_row_stride = 0;
+  size_t scale_group_stride = 0;
+};
+
+// A weight matrix W [rows, cols]. Float types are row-major with rows packed
+// (row r starts at element r * cols); q8 / q4 follow `quant`.
 struct WeightMatrix {
   DType dtype;
   const void* data;
   int rows;
   int cols;
+  QuantLayout quant{};
+  // q8 / q4 only: quantize each token's activations to int8 at run time and
+  // multiply with integer dot products (8da4w is q4 with this set). The scale
+  // of token t is s = m / 127 with m = max_c |x[t, c]|, its integers
+  // xq = nearbyint(x * (127 / m)) in fp32, ties to even (all 0 when m == 0);
+  // y[t, r] = sum_g scale(r, g) * s * sum_{c in g} q(r, c) * xq(t, c), the
+  // inner sums exact in int32. quantize_activations() below is that step. Otherwise weights are widened to fp32 and
+  // multiplied with fp32 activations.
+  bool int8_activations = false;
 };
+
+// The per-token activation quantization of int8_activations: writes q[0, n)
+// and returns the scale s (0 when every x is 0).
+float quantize_activations(const float* x, int n, int8_t* q);
+
+// Row `row` of W as fp32: dst[0, W.cols). Any dtype; used for embedding
+// lookups (one row per token) and tests, not for matmuls.
+void weight_row_to_f32(const WeightMatrix& W, int row, float* dst);
 
 struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", ...
@@ -41,6 +80,8 @@ struct KernelTable {
   // x: [n, W.cols] fp32, contiguous; y: [n, ldy] fp32 (ldy >= W.rows), only
   // columns [row_begin, row_end) are written. Accumulates in fp32. Callers split
   // rows across threads; n == 1 is decode (matrix x vector), n > 1 prefill.
+  // Quantized W (q8 / q4) follows the formulas at WeightMatrix; fp32 sums
+  // of exact products, so the same tolerance applies.
   // The SIMD tables add in a different order from the scalar one, so results
   // differ in the last bits: by at most ~2e-7 * sum_c |x[t, c] * W[r, c]|
   // measured (tests allow 1e-5). Results do not depend on how rows are split
@@ -48,7 +89,7 @@ struct KernelTable {
   void (*matmul)(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
                  int row_begin, int row_end);
 
-  // dst[i] = float(src[i]) for one stored row (embedding lookup). Exact for
+  // dst[i] = float(src[i]) for a float dtype (f32 / f16 / bf16). Exact for
   // every value; a NaN stays a NaN (its payload may be quieted).
   void (*row_to_f32)(DType dtype, const void* src, float* dst, int n);
 

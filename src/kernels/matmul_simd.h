@@ -9,6 +9,7 @@
 #include "kernels/kernels.h"
 #include "kernels/matmul_panels.h"
 #include "kernels/matmul_rows.h"
+#include "kernels/quant_reference.h"
 #include "kernels/simd_common.h"
 #include "kernels/simd_types.h"
 
@@ -54,6 +55,9 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
     case DType::bf16:
       return matmul_typed<Isa>(static_cast<const BF16*>(W.data), W.cols, x, n, y, size_t(ldy),
                                row_begin, row_end);
+    case DType::q8:
+    case DType::q4:
+      return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
   }
 }
 

@@ -3,6 +3,7 @@
 
 #include "common/half.h"
 #include "kernels/kernels.h"
+#include "kernels/quant_reference.h"
 
 namespace llamafast::kernels {
 namespace {
@@ -12,12 +13,15 @@ float load(DType t, const void* p, size_t i) {
     case DType::f32: return static_cast<const float*>(p)[i];
     case DType::f16: return f16_to_f32(static_cast<const uint16_t*>(p)[i]);
     case DType::bf16: return bf16_to_f32(static_cast<const uint16_t*>(p)[i]);
+    case DType::q8:
+    case DType::q4: break;  // not element-addressable; see quant_reference.cpp
   }
   return 0.0f;
 }
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
+  if (is_quantized(W.dtype)) return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
   for (int t = 0; t < n; ++t) {
     const float* xt = x + size_t(t) * W.cols;
     for (int r = row_begin; r < row_end; ++r) {

@@ -23,6 +23,8 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
     case DType::f32: return widen<Isa>(static_cast<const float*>(src), dst, n);
     case DType::f16: return widen<Isa>(static_cast<const F16*>(src), dst, n);
     case DType::bf16: return widen<Isa>(static_cast<const BF16*>(src), dst, n);
+    case DType::q8:
+    case DType::q4: return;  // float types only (kernels.h); weight_row_to_f32 has these
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/dtype.h"
 #include "io/mapped_file.h"
+#include "kernels/kernels.h"
 #include "model/config.h"
 
 namespace llamafast {
@@ -21,8 +22,10 @@ struct Tensor {
   DType dtype = DType::f32;
   std::vector<int64_t> shape;  // row-major, outermost first
   const void* data = nullptr;
-  size_t nbytes = 0;
+  size_t nbytes = 0;           // everything the tensor reads, scales included
   std::string origin;          // file it lives in, for error messages
+  kernels::QuantLayout quant;  // q8 / q4: where integers (from data) and scales are
+  bool int8_activations = false;  // q8 / q4: multiply with int8 activations (8da4w)
 
   int64_t numel() const {
     int64_t n = 1;

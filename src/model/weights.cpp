@@ -24,13 +24,15 @@ class Binder {
   WeightMatrix matrix(const std::string& name, int rows, int cols, size_t* bytes) const {
     const Tensor& t = get(name, {rows, cols});
     if (bytes) *bytes += t.nbytes;
-    return {t.dtype, t.data, rows, cols};
+    return {t.dtype, t.data, rows, cols, t.quant, t.int8_activations};
   }
+
+  size_t nbytes(const std::string& name) const { return ck_.tensors.at(name).nbytes; }
 
   std::vector<float> vector(const std::string& name, int n) const {
     const Tensor& t = get(name, {n});
     std::vector<float> v(static_cast<size_t>(n));
-    kernels::scalar_table().row_to_f32(t.dtype, t.data, v.data(), n);
+    kernels::weight_row_to_f32({t.dtype, t.data, 1, n, t.quant}, 0, v.data());
     return v;
   }
 
@@ -69,7 +71,7 @@ ModelWeights bind_weights(const Checkpoint& ck) {
       w.output = b.matrix("output.weight", c.vocab_size, c.dim, bytes);  // stored anyway: use it
     } else {
       w.output = w.tok_embeddings;
-      *bytes += size_t(c.vocab_size) * c.dim * dtype_size(w.output.dtype);
+      *bytes += b.nbytes("tok_embeddings.weight");
     }
   } else {
     w.output = b.matrix("output.weight", c.vocab_size, c.dim, bytes);

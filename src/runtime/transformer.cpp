@@ -53,9 +53,7 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
   const int dim = c_.dim, pairs = c_.head_dim / 2;
 
   for (int t = 0; t < n; ++t) {
-    const WeightMatrix& e = w_.tok_embeddings;
-    const auto* row = static_cast<const std::byte*>(e.data) + size_t(tokens[t]) * dim * dtype_size(e.dtype);
-    k_.row_to_f32(e.dtype, row, &x_[size_t(t) * dim], dim);
+    kernels::weight_row_to_f32(w_.tok_embeddings, tokens[t], &x_[size_t(t) * dim]);
     for (int i = 0; i < pairs; ++i) {
       const double angle = double(pos + t) * inv_freq_[i];
       cos_[size_t(t) * pairs + i] = float(std::cos(angle));
