@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   llamafast::cli::add_bench_command(app);
   llamafast::cli::add_tokenize_command(app);
   llamafast::cli::add_detokenize_command(app);
+  llamafast::cli::add_export_command(app);
+  llamafast::cli::add_inspect_command(app);
+  llamafast::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
