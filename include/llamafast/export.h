@@ -27,7 +27,8 @@ enum class QuantScheme {
 struct ExportOptions {
   std::string source;          // anything Model::load reads: llama2.c .bin, HF or Meta directory, .pth, .llf
   std::string params_path{};   // Meta params.json for a .pth (default: beside it)
-  std::string tokenizer_path{};  // default: the tokenizer found with the model (required: it is embedded)
+  std::string tokenizer_path{};  // default: the tokenizer found with the model; it is embedded
+  bool without_tokenizer = false;  // export weights only (running the file then needs a tokenizer given)
   std::string output;          // the .llf to write (replaced atomically)
   std::string dtype{};         // "fp32", "fp16", "bf16" for unquantized matrices; "" = as in the source
   QuantScheme linear = QuantScheme::none;  // attention and feed-forward matrices (and an untied output head)

@@ -116,6 +116,7 @@ class Exporter {
   }
 
   void load_tokenizer_files() {
+    if (o_.without_tokenizer) return;
     if (o_.tokenizer_path.empty() && ck_->embedded_tokenizer) {
       tokenizer_ = *ck_->embedded_tokenizer;
     } else {
@@ -214,10 +215,9 @@ class Exporter {
       files.push_back({{"name", f.name}, {"offset", f.offset}, {"nbytes", f.content->size()}});
     json sources = json::array();
     for (const MappedFile& f : ck_->files) sources.push_back(std::filesystem::path(f.path()).filename().string());
-    return {
+    json m = {
         {"format", "llamafast"},
         {"config", config_to_json(config_)},
-        {"tokenizer", {{"kind", tokenizer_.kind}, {"main", tokenizer_.main}, {"files", files}}},
         {"tensors", tensors},
         {"provenance",
          {{"source", ck_->source},
@@ -233,6 +233,9 @@ class Exporter {
             {"tie_word_embeddings", o_.tie_word_embeddings},
             {"max_seq_len", o_.max_seq_len}}}}},
     };
+    if (!o_.without_tokenizer)
+      m["tokenizer"] = {{"kind", tokenizer_.kind}, {"main", tokenizer_.main}, {"files", files}};
+    return m;
   }
 
   void write_tensor(llf::Writer& w, const Planned& p) {

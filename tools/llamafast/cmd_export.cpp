@@ -58,6 +58,8 @@ void add_export_command(CLI::App& app) {
   m->excludes(ck);
   cmd->add_option("--params", o->params_path, "Meta params.json for --checkpoint");
   cmd->add_option("-z,--tokenizer", o->tokenizer_path, "Tokenizer to embed (default: the model's own)");
+  cmd->add_flag("--no-tokenizer", o->without_tokenizer,
+                "Export the weights alone (running the file then needs -z TOKENIZER)");
   cmd->add_option("-o,--output", o->output, "The .llf file to write")->required();
   cmd->add_option("--dtype", o->dtype, "Unquantized matrices: fp32, fp16 or bf16 (default: as in the source)")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
