@@ -58,6 +58,34 @@ TEST_F(ChatSessionTest, UsesTheBuiltInTemplateThatFitsTheTokenizer) {
   EXPECT_EQ(chat->template_name(), "built-in llama2 chat template");
 }
 
+TEST_F(ChatSessionTest, TheTemplateOfTokenizerConfigWinsAndAnExplicitOneWinsOverIt) {
+  // The demo model with a chat_template added to its tokenizer_config.json.
+  test::TempDir dir;
+  for (const char* file : {"config.json", "model.safetensors", "tokenizer.model"})
+    std::filesystem::create_symlink(kDemo / file, dir / file);
+  auto config = test::read_json(kDemo / "tokenizer_config.json");
+  config["chat_template"] =
+      "{% for m in messages %}{{ '<|' + m['role'] + '|>' + m['content'] + '</s>' }}{% endfor %}"
+      "{% if add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}";
+  const std::string text = config.dump();
+  test::write_file(dir / "tokenizer_config.json", text.data(), text.size());
+  auto m = Model::load({.path = dir.path().string()});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  model = std::move(m).value();
+
+  auto chat = start({});
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->template_name(), "tokenizer_config.json chat_template");
+  send(*chat, "Hi.");
+  const std::vector<int> cached(chat->cached_tokens().begin(), chat->cached_tokens().end());
+  const auto expected = model->tokenizer()->encode("<|user|>Hi.</s><|assistant|>", {.parse_special = true});
+  EXPECT_EQ(prefix(cached, expected.size()), expected);
+
+  auto builtin = start({.template_name = "llama3"});
+  ASSERT_TRUE(builtin);
+  EXPECT_EQ(builtin->template_name(), "built-in llama3 chat template");
+}
+
 TEST_F(ChatSessionTest, SecondTurnPrefillsOnlyTheNewPartAndTheCacheEqualsAFreshTokenization) {
   auto chat = start({.system_prompt = "You tell fortunes."});
   ASSERT_TRUE(chat);

@@ -1,6 +1,4 @@
-// The CLI surface: help, version, `logits` output files, and `chat` from a pipe.
-#include <sstream>
-
+// The CLI surface: help, version, and `logits` output files.
 #include "llamafast/model.h"
 #include "test_support.h"
 
@@ -84,51 +82,6 @@ TEST(Cli, GenerateWithoutTokenizerExplainsHowToPassOne) {
   const auto r = test::run_cli("generate -m " + test::quote(kFixture / "model.bin") + " -p hi");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("-z"), std::string::npos) << r.err;
-}
-
-// Lines of `text` that contain `needle`.
-std::vector<std::string> lines_with(const std::string& text, const std::string& needle) {
-  std::vector<std::string> found;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.find(needle) != std::string::npos) found.push_back(line);
-  return found;
-}
-
-// The reused-token count of a `chat -v` stats line.
-int reused(const std::string& stats_line) {
-  int n = -1;
-  std::sscanf(stats_line.c_str(), "llamafast: reused %d", &n);
-  return n;
-}
-
-TEST(CliChat, PipedInputIsAConversationKeptInTheCache) {
-  // No -m: the demo model. Two turns, the second continuing the first's cache.
-  const auto r = test::run_cli("chat -n 8 --temperature 0 -v --system 'You tell fortunes.'", "Hello\nWhat next?\n");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_FALSE(r.out.empty());
-  const auto turns = lines_with(r.err, "reused");
-  ASSERT_EQ(turns.size(), 2u) << r.err;
-  EXPECT_EQ(reused(turns[0]), 0) << r.err;
-  EXPECT_GT(reused(turns[1]), 0) << r.err;
-  EXPECT_NE(r.err.find("built-in llama2 chat template"), std::string::npos) << r.err;
-}
-
-TEST(CliChat, MultiLineMessagesResetAndExit) {
-  const std::string input =
-      "first line \\\nsecond line\n\"\"\"\nblock one\nblock two\n\"\"\"\n/reset\nagain\n/exit\nnever sent\n";
-  const auto r = test::run_cli("chat -n 4 --temperature 0 -v", input);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto turns = lines_with(r.err, "reused");
-  ASSERT_EQ(turns.size(), 3u) << r.err;  // two multi-line messages, one after /reset; none after /exit
-  // After /reset only the start shared with the old conversation is reused.
-  EXPECT_LT(reused(turns[2]), reused(turns[1])) << r.err;
-}
-
-TEST(CliChat, AnUnreadableTemplateIsAUsageError) {
-  const auto r = test::run_cli("chat --template /nonexistent.jinja", "hi\n");
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("--template /nonexistent.jinja"), std::string::npos) << r.err;
 }
 
 }  // namespace
