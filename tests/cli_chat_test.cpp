@@ -97,7 +97,7 @@ class PtyChat {
         pid_ = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       }
-      drain();  // a full terminal buffer would block it
+      if (!drain()) usleep(100'000);  // keep reading: a full terminal buffer would block it
     }
     return -1;
   }

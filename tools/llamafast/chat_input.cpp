@@ -1,7 +1,11 @@
 #include "chat_input.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
 
 namespace llamafast::cli {
 
@@ -15,38 +19,67 @@ bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std:
 
 }  // namespace
 
-ChatInput::~ChatInput() { std::free(buf_); }
+bool ChatInput::wait_readable() {
+  // SIGINT stays blocked from the flag check until ppoll, which unblocks it
+  // atomically: a Ctrl-C either sets the flag before the check or ends ppoll.
+  sigset_t sigint, old;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  sigprocmask(SIG_BLOCK, &sigint, &old);
+  bool readable = false;
+  while (!interrupt_->load()) {
+    pollfd p{fd_, POLLIN, 0};
+    if (ppoll(&p, 1, nullptr, &old) > 0) {
+      readable = true;
+      break;
+    }
+  }
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  return readable;
+}
+
+bool ChatInput::fill() {
+  if (ended_) return false;
+  if (interrupt_ && !wait_readable()) {
+    interrupted_ = true;
+    return false;
+  }
+  char chunk[4096];
+  ssize_t n;
+  do {
+    n = ::read(fd_, chunk, sizeof chunk);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    ended_ = true;
+    return false;
+  }
+  pending_.append(chunk, size_t(n));
+  return true;
+}
 
 bool ChatInput::line(std::string& out, const char* prompt) {
-  if (ended_) return false;
   if (prompt_) {
     std::fputs(prompt, stdout);
     std::fflush(stdout);
   }
-  errno = 0;
-  const ssize_t n = ::getline(&buf_, &cap_, in_);
-  if (n < 0) {
-    if (errno == EINTR) {
-      interrupted_ = true;
-      clearerr(in_);  // the stream stays usable
-    } else {
-      ended_ = true;
-    }
-    return false;
+  size_t newline;
+  while ((newline = pending_.find('\n')) == std::string::npos) {
+    if (fill()) continue;
+    if (interrupted_ || pending_.empty()) return false;
+    newline = pending_.size();  // the last line has no line break
+    pending_ += '\n';
   }
-  out.assign(buf_, size_t(n));
-  if (!out.empty() && out.back() == '\n') out.pop_back();
+  out.assign(pending_, 0, newline);
+  pending_.erase(0, newline + 1);
   if (!out.empty() && out.back() == '\r') out.pop_back();
   return true;
 }
 
 ChatInput::Read ChatInput::next(std::string& text) {
-  const auto at_end = [&] { return interrupted_ ? Read::interrupted : Read::end; };
-  interrupted_ = false;
   std::string l;
   while (true) {
     text.clear();
-    if (!line(l, kPrompt)) return at_end();
+    if (!line(l, kPrompt)) return interrupted_ ? Read::interrupted : Read::end;
     if (l == kBlock) {
       bool first = true;
       while (line(l, kMore) && l != kBlock) {
@@ -54,7 +87,6 @@ ChatInput::Read ChatInput::next(std::string& text) {
         text += l;
         first = false;
       }
-      if (interrupted_) return Read::interrupted;
     } else {
       text = l;
       while (!text.empty() && text.back() == '\\') {
@@ -62,10 +94,10 @@ ChatInput::Read ChatInput::next(std::string& text) {
         if (!line(l, kMore)) break;
         text += l;
       }
-      if (interrupted_) return Read::interrupted;
     }
+    if (interrupted_) return Read::interrupted;
     if (!blank(text)) return Read::message;
-    if (ended_) return Read::end;
+    if (ended_ && pending_.empty()) return Read::end;
   }
 }
 

@@ -35,13 +35,13 @@ std::atomic<bool> g_interrupted{false};
 
 void on_sigint(int) { g_interrupted.store(true); }
 
-// Ctrl-C sets the flag and breaks a blocking read (no SA_RESTART) instead of
-// killing the process.
+// Ctrl-C sets the flag instead of killing the process. Interrupted writes
+// restart; the input's wait for a line ends (ppoll never restarts).
 void catch_sigint() {
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
 }
 
@@ -87,7 +87,7 @@ void run_chat(const ChatOptions& o) {
     std::fprintf(stderr, "llamafast: template: %s\n", chat->template_name().c_str());
   }
 
-  ChatInput input(stdin, interactive);
+  ChatInput input(STDIN_FILENO, interactive, interactive ? &g_interrupted : nullptr);
   std::string message;
   while (true) {
     const ChatInput::Read read = input.next(message);
@@ -100,12 +100,12 @@ void run_chat(const ChatOptions& o) {
       if (interactive) std::fprintf(stderr, "llamafast: new conversation\n");
       continue;
     }
-    g_interrupted.store(false);
     auto turn = chat->send(message, [](std::string_view text) {
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
       return !g_interrupted.load();
     });
+    g_interrupted.store(false);  // that Ctrl-C stopped the reply; the next one may quit at the prompt
     std::fputc('\n', stdout);
     std::fflush(stdout);
     if (!turn.ok()) {
