@@ -14,9 +14,12 @@
 // never a prefill of the history.
 //
 // Prompt-injection safety: special-token text written by the template
-// ("<|eot_id|>", "[INST]"'s "<s>") becomes control ids, while the same text
-// inside a message stays plain text (EncodeOptions::plain_spans), so a user
-// cannot end a turn or fake a role by typing it.
+// (Llama 3's "<|eot_id|>", Llama 2's "<s>" before "[INST]") becomes control
+// ids, while the same text inside a message stays plain text
+// (EncodeOptions::plain_spans), so a user cannot end a turn or fake a role by
+// typing it. (A llama2.c tokenizer.bin parses no special tokens and stores
+// BOS as "\n<s>\n": the template gets empty bos_token and eos_token, and only
+// the BOS that starts the conversation is a control id.)
 #pragma once
 
 #include <memory>

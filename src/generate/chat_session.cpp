@@ -125,6 +125,7 @@ Result<ChatTurnStats> ChatSession::send(std::string_view user_text, const TextCa
   Status st = catch_status([&] {
     s.history.push_back({"user", jinja::strip(user_text, jinja::StripSide::both)});
     const std::vector<int> ids = s.prompt.tokenize(s.history, /*add_generation_prompt=*/true);
+    if (ids.empty()) fail("{}: renders the conversation as no tokens at all", s.prompt.chat_template().name());
     if (int(ids.size()) >= session.capacity())
       fail("the conversation ({} tokens with this message) does not fit the context ({} tokens): reset to start over",
            ids.size(), session.capacity());
