@@ -17,21 +17,17 @@
 #include <vector>
 
 #include "generate/jinja.h"
+#include "llamafast/chat.h"
 
 namespace llamafast {
-
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", ...
-  std::string content;
-};
 
 struct ChatRenderOptions {
   std::string bos_token;  // what the template prints for bos_token / eos_token
   std::string eos_token;
   // The date strftime_now() formats (Llama 3.2 prints today's date);
   // std::nullopt: the local clock.
-  std::optional<std::tm> now;
-  jinja::RenderLimits limits;
+  std::optional<std::tm> now{};
+  jinja::RenderLimits limits{};
 };
 
 class ChatTemplate {

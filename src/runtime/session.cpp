@@ -45,6 +45,7 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
 
     ModelInfo& i = impl->info;
     i.source = ck.source;
+    if (impl->tokenizer) i.tokenizer_path = ck.tokenizer_path;
     i.format = ck.format;
     i.weight_dtype = std::string(dtype_name(impl->weights.layers.front().wq.dtype));
     i.dim = c.dim;

@@ -27,6 +27,7 @@ T check(Result<T> r) {
 }
 
 void add_generate_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llamafast ") + LLAMAFAST_VERSION);
   app.require_subcommand(1);
   llamafast::cli::add_generate_command(app);
+  llamafast::cli::add_chat_command(app);
   llamafast::cli::add_logits_command(app);
   llamafast::cli::add_bench_command(app);
   llamafast::cli::add_tokenize_command(app);
