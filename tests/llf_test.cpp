@@ -347,12 +347,18 @@ TEST(LlfDemo, ExportedFileCarriesTheTokenizerAndGeneratesLikeTheSource) {
     EXPECT_EQ(a.value()->tokenizer()->encode(s, {.add_bos = true}), b.value()->tokenizer()->encode(s, {.add_bos = true}));
   EXPECT_EQ(a.value()->info().eos_ids, b.value()->info().eos_ids);
   EXPECT_EQ(a.value()->info().bos_id, b.value()->info().bos_id);
+  const auto config = test::read_file(demo / "tokenizer_config.json");
+  EXPECT_EQ(b.value()->info().tokenizer_config_json, std::string(config.begin(), config.end()));
 
   const auto r = test::run_cli("generate -m " + test::quote(dir / "d.llf") + " -p 'The' -n 12 --temperature 0");
   const auto s = test::run_cli("generate -p 'The' -n 12 --temperature 0");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, s.out);
   EXPECT_FALSE(r.out.empty());
+
+  const auto chat = test::run_cli("chat -m " + test::quote(dir / "d.llf") + " -n 8 --temperature 0", "Hello\n");
+  EXPECT_EQ(chat.exit_code, 0) << chat.err;
+  EXPECT_FALSE(chat.out.empty());
 }
 
 TEST(LlfCli, ExportInspectVerifyAndBadFiles) {

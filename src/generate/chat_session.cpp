@@ -16,8 +16,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The tokenizer_config.json that goes with a tokenizer file (or directory), if any.
-std::optional<TokenizerChatConfig> tokenizer_chat_config(const std::string& tokenizer_path) {
+// The tokenizer_config.json embedded in the model file or beside its tokenizer, if any.
+std::optional<TokenizerChatConfig> tokenizer_chat_config(const ModelInfo& info) {
+  if (!info.tokenizer_config_json.empty())
+    return parse_tokenizer_chat_config(info.tokenizer_config_json, info.source + " (embedded tokenizer_config.json)");
+  const std::string& tokenizer_path = info.tokenizer_path;
   if (tokenizer_path.empty()) return std::nullopt;
   const fs::path dir = fs::is_directory(tokenizer_path) ? fs::path(tokenizer_path)
                                                          : fs::path(tokenizer_path).parent_path();
@@ -35,9 +38,9 @@ std::string special_text(const Tokenizer& tokenizer, int id) {
   return ids.size() == 1 && ids[0] == id ? text : std::string();
 }
 
-ChatPrompt make_prompt(const Tokenizer& tokenizer, const std::string& tokenizer_path, const ChatParams& params) {
+ChatPrompt make_prompt(const Tokenizer& tokenizer, const ModelInfo& info, const ChatParams& params) {
   const std::optional<TokenizerChatConfig> config =
-      params.template_source.empty() && params.template_name.empty() ? tokenizer_chat_config(tokenizer_path)
+      params.template_source.empty() && params.template_name.empty() ? tokenizer_chat_config(info)
                                                                      : std::nullopt;
   ChatRenderOptions options;
   options.bos_token = config && !config->bos_token.empty() ? config->bos_token : special_text(tokenizer, tokenizer.bos_id());
@@ -91,7 +94,7 @@ Result<std::unique_ptr<ChatSession>> ChatSession::create(std::unique_ptr<Session
     const Tokenizer* tokenizer = session->model().tokenizer();
     if (!tokenizer) fail("{}: chat needs a tokenizer, and none was loaded", session->model().info().source);
     session->rewind(0);
-    ChatPrompt prompt = make_prompt(*tokenizer, session->model().info().tokenizer_path, params);
+    ChatPrompt prompt = make_prompt(*tokenizer, session->model().info(), params);
     auto impl = std::make_unique<Impl>(std::move(session), params, std::move(prompt));
     impl->stop_ids = impl->prompt.end_of_turn_ids();
     chat = std::make_unique<ChatSession>(std::move(impl));

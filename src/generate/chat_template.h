@@ -68,6 +68,8 @@ struct TokenizerChatConfig {
 
 // Throws Error (invalid input) naming the file when it cannot be read or parsed.
 TokenizerChatConfig read_tokenizer_chat_config(const std::filesystem::path& tokenizer_config_json);
+// The same from the file's content (a .llf embeds it); `name` prefixes errors.
+TokenizerChatConfig parse_tokenizer_chat_config(std::string_view text, const std::string& name);
 
 // The config's template when it has one, otherwise the named built-in.
 ChatTemplate choose_chat_template(const TokenizerChatConfig& config, std::string_view fallback_builtin);

@@ -46,6 +46,8 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
     ModelInfo& i = impl->info;
     i.source = ck.source;
     if (impl->tokenizer) i.tokenizer_path = ck.tokenizer_path;
+    if (impl->tokenizer && ck.embedded_tokenizer && params.tokenizer_path.empty())
+      i.tokenizer_config_json = ck.embedded_tokenizer->file("tokenizer_config.json");
     i.format = ck.format;
     i.weight_dtype = std::string(dtype_name(impl->weights.layers.front().wq.dtype));
     i.dim = c.dim;
