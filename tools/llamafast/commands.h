@@ -31,5 +31,6 @@ void add_logits_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
 
 }  // namespace llamafast::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   llamafast::cli::add_bench_command(app);
   llamafast::cli::add_tokenize_command(app);
   llamafast::cli::add_detokenize_command(app);
+  llamafast::cli::add_perplexity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
