@@ -93,6 +93,7 @@ void run_perplexity(const PerplexityOptions& o) {
                                              return base ? base->on_scored(piece, vocab) : Status();
                                            }));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.clear();
   if (base && base->writer) check(base->writer->commit(r.nll_total));
 
   const double ppl = r.perplexity(), bpb = r.bits_per_byte(text.size());

@@ -18,8 +18,11 @@ constexpr auto kRedrawEvery = std::chrono::milliseconds(200);
 ProgressBar::ProgressBar(std::string unit)
     : unit_(std::move(unit)), enabled_(::isatty(STDERR_FILENO) == 1), start_(Clock::now()), last_draw_(start_) {}
 
-ProgressBar::~ProgressBar() {
+ProgressBar::~ProgressBar() { clear(); }
+
+void ProgressBar::clear() {
   if (drawn_) std::fputs("\r\033[K", stderr);
+  drawn_ = false;
 }
 
 void ProgressBar::update(size_t done, size_t total) {

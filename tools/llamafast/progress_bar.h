@@ -11,10 +11,12 @@ namespace llamafast::cli {
 class ProgressBar {
  public:
   explicit ProgressBar(std::string unit);
-  ~ProgressBar();  // erases the bar
+  ~ProgressBar();  // erases the bar, so an error message starts on a clean line
 
   // Redraws with `done` of `total` units complete (at most a few times a second).
   void update(size_t done, size_t total);
+  // Erases the bar before other output goes to stderr.
+  void clear();
 
  private:
   using Clock = std::chrono::steady_clock;
