@@ -35,5 +35,6 @@ void add_detokenize_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_verify_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
 
 }  // namespace llamafast::cli

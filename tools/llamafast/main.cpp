@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   llamafast::cli::add_export_command(app);
   llamafast::cli::add_inspect_command(app);
   llamafast::cli::add_verify_command(app);
+  llamafast::cli::add_perplexity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
