@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "llamafast/model.h"
 #include "llamafast/tokenizer.h"
 
 namespace llamafast::cli {
@@ -31,8 +32,8 @@ struct TokenizerSource {
 
   // The tokenizer for -z, or the one that belongs to -m: a directory's
   // tokenizer.*, the tokenizer.bin beside a llama2.c .bin checkpoint, or the
-  // model file itself for formats that embed one.
-  std::unique_ptr<Tokenizer> load() const {
+  // one a model file carries (.llf, GGUF), which loading the model finds.
+  std::shared_ptr<const Tokenizer> load() const {
     std::string path = tokenizer;
     if (path.empty()) {
       if (model.empty()) throw ExitError{2, "no tokenizer: give -z TOKENIZER or -m MODEL"};
@@ -45,6 +46,10 @@ struct TokenizerSource {
                                          "tokenizer.bin beside it; give one with -z",
                                          model)};
         path = beside.string();
+      } else if (!fs::is_directory(p)) {
+        // A model file: its tokenizer lives as long as the model, so share ownership of both.
+        const std::shared_ptr<const Model> m = check(Model::load({.path = model}));
+        return std::shared_ptr<const Tokenizer>(m, m->tokenizer());
       }
     }
     return check(load_tokenizer(path));

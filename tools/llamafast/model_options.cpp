@@ -11,8 +11,9 @@ namespace llamafast::cli {
 
 void ModelOptions::add(CLI::App& cmd, bool session_options) {
   cmd.add_option("-m,--model,--checkpoint", model,
-                 "Model: llama2.c .bin, a Hugging Face directory (config.json + *.safetensors), a Meta directory "
-                 "(params.json + consolidated.NN.pth), or a .pth file (Meta shard, gpt-fast/torchchat model.pth)");
+                 "Model: a .llf (llamafast export), llama2.c .bin, a Hugging Face directory (config.json + "
+                 "*.safetensors), a Meta directory (params.json + consolidated.NN.pth), or a .pth file (Meta "
+                 "shard, gpt-fast/torchchat model.pth)");
   cmd.add_option("--params", params,
                  "Model parameters for a .pth checkpoint (default: params.json or model_args.json beside it)");
   cmd.add_option("-z,--tokenizer", tokenizer,
