@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "llamafast/tokenizer.h"
+#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/llama2c_tokenizer.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
@@ -40,7 +41,9 @@ Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& path) {
       if (file == path) fail("{}: no tokenizer.json, tokenizer.model or tokenizer.bin in this directory", path);
     }
     const std::string head = file_head(file, 1024);
-    if (HfTokenizer::sniff(head)) {
+    if (head.starts_with("GGUF")) {
+      tok = load_gguf_tokenizer(file);
+    } else if (HfTokenizer::sniff(head)) {
       tok = HfTokenizer::load(file);
     } else if (TiktokenTokenizer::sniff(head)) {
       tok = TiktokenTokenizer::load(file);
