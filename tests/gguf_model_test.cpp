@@ -142,7 +142,9 @@ TEST(GgufModel, CliGenerateNeedsNothingButTheGguf) {
 
 struct QuantCase {
   const char* file;
-  double bound;  // relative to the f32 logits; measured values in docs/formats.md
+  // Relative to the f32 logits: about twice the measured error (Q8_0 2.3e-3,
+  // Q4_0 3.0e-2), which scales with the quantization step; see docs/formats.md.
+  double bound;
 };
 
 class GgufQuant : public ::testing::TestWithParam<QuantCase> {};
@@ -168,7 +170,7 @@ TEST_P(GgufQuant, StaysWithinTheQuantizationErrorOfTheF32Model) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Blocks, GgufQuant,
-                         ::testing::Values(QuantCase{"rnd128-Q8_0.gguf", 1}, QuantCase{"rnd128-Q4_0.gguf", 1}),
+                         ::testing::Values(QuantCase{"rnd128-Q8_0.gguf", 5e-3}, QuantCase{"rnd128-Q4_0.gguf", 6e-2}),
                          [](const auto& info) { return std::string(info.param.file).substr(7, 4); });
 
 }  // namespace
