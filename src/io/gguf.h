@@ -41,8 +41,7 @@ struct GgufTensor {
   size_t nbytes = 0;
 };
 
-class GgufFile {
- public:
+struct GgufFile {
   uint32_t version = 0;
   std::map<std::string, GgufValue> metadata;
   std::vector<GgufTensor> tensors;  // file order

@@ -46,8 +46,8 @@ Vocab read_vocab(const GgufFile& g) {
     if (types->size() != n) fail("{}: {} token types for {} tokens", g.file, types->size(), n);
     for (size_t i = 0; i < n; ++i) {
       const int64_t t = gguf_integer((*types)[i], g.file, "tokenizer.ggml.token_type");
-      if (t < 1 || t > 6) fail("{}: token {} has type {} (1 to 6 are defined)", g.file, i, t);
-      v.types[i] = static_cast<PieceType>(t);
+      if (t < 0 || t > 6) fail("{}: token {} has type {} (0 to 6 are defined)", g.file, i, t);
+      if (t != 0) v.types[i] = static_cast<PieceType>(t);  // 0: llama.cpp's "undefined", read as normal
     }
   }
   v.bos = special_id(g, "tokenizer.ggml.bos_token_id", n);
