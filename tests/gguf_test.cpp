@@ -207,6 +207,22 @@ TEST(GgufBadInput, EachCorruptionIsOneClearError) {
     w.str("general.architecture", "gpt2");
     cases.push_back({"other architecture", w.bytes(), "general.architecture is \"gpt2\""});
   }
+  {
+    // 5M one-byte items: within the file's size, but past the metadata item cap.
+    std::vector<uint8_t> b = {'G', 'G', 'U', 'F', 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0};
+    const std::string key = "huge";
+    const uint64_t key_len = key.size(), n = 5'000'000;
+    const uint32_t array = 9, u8 = 0;
+    b.resize(b.size() + 8 + key.size() + 4 + 4 + 8);
+    uint8_t* p = b.data() + 24;
+    for (auto [src, len] : {std::pair<const void*, size_t>{&key_len, 8}, {key.data(), key.size()}, {&array, 4},
+                            {&u8, 4}, {&n, 8}}) {
+      std::memcpy(p, src, len);
+      p += len;
+    }
+    b.resize(b.size() + n);
+    cases.push_back({"too many array items", b, "more than 4194304 array items"});
+  }
   for (const Case& c : cases) {
     const std::string err = error_of(c.bytes);
     EXPECT_NE(err.find(c.expect), std::string::npos) << c.what << ": " << err;

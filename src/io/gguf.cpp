@@ -16,6 +16,9 @@ namespace {
 constexpr uint32_t kMaxDims = 4;         // ggml's GGML_MAX_DIMS
 constexpr int kMaxArrayNesting = 4;      // no known key nests arrays at all
 constexpr int64_t kMaxDim = int64_t(1) << 40;
+// Array items held in memory (~90 bytes each): real vocabularies (tokens +
+// merges) stay under 1M; the cap keeps a hostile file from costing gigabytes.
+constexpr uint64_t kMaxArrayItems = uint64_t(1) << 22;
 
 std::string_view value_type_name(GgufType t) {
   static constexpr std::array<std::string_view, 13> names = {
@@ -102,6 +105,9 @@ class Parser {
         const uint64_t n = in_.read<uint64_t>(key);
         if (n > in_.remaining() / min_value_bytes(v.item_type))
           fail("{}: {} claims {} items, more than the {} bytes left can hold", file_, key, n, in_.remaining());
+        items_ += n;
+        if (items_ > kMaxArrayItems)
+          fail("{}: {} brings the metadata to more than {} array items", file_, key, kMaxArrayItems);
         v.items.reserve(static_cast<size_t>(n));
         for (uint64_t i = 0; i < n; ++i) v.items.push_back(value(v.item_type, key, depth + 1));
         break;
@@ -112,6 +118,7 @@ class Parser {
 
   ByteReader in_;
   const std::string& file_;
+  uint64_t items_ = 0;  // array items so far, against kMaxArrayItems
 };
 
 uint64_t checked_count(ByteReader& in, const std::string& file, std::string_view what, size_t min_bytes_each) {
