@@ -159,6 +159,28 @@ TEST(Gguf, Q4BlocksUseNibbleOrder) {
   for (int j = 16; j < 32; ++j) EXPECT_FLOAT_EQ(row[size_t(j)], 0.5f * float(15 - (j - 16) - 8)) << j;
 }
 
+TEST(Gguf, F16AndBf16AreReadAsArrays) {
+  for (const auto [type, dtype] : {std::pair{1u, DType::f16}, std::pair{30u, DType::bf16}}) {
+    GgufWriter w;
+    write_tiny(w);
+    std::vector<uint8_t> data;
+    for (int i = 0; i < kDim * kDim; ++i) {
+      const uint16_t h = dtype == DType::f16 ? f32_to_f16(float(i % 5) - 2) : f32_to_bf16(float(i % 5) - 2);
+      data.push_back(uint8_t(h & 0xff));
+      data.push_back(uint8_t(h >> 8));
+    }
+    w.tensor("blk.0.attn_q.weight", {kDim, kDim}, type, data);
+    const auto bytes = w.bytes();
+    const auto ck = parse(bytes);
+    const Tensor& t = ck->tensors.at("layers.0.attention.wq.weight");
+    ASSERT_EQ(t.dtype, dtype);
+    EXPECT_EQ(t.nbytes, size_t(kDim * kDim * 2));
+    std::vector<float> row(kDim);
+    kernels::weight_row_to_f32({t.dtype, t.data, kDim, kDim, t.quant}, 1, row.data());
+    for (int j = 0; j < kDim; ++j) EXPECT_EQ(row[size_t(j)], float((kDim + j) % 5) - 2) << j;
+  }
+}
+
 TEST(GgufBadInput, EachCorruptionIsOneClearError) {
   const auto good = tiny_file();
   ASSERT_EQ(error_of(good), "");
