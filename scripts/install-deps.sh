@@ -12,6 +12,7 @@ packages=(
   libcli11-dev         # command-line parsing for the llamafast CLI
   libfmt-dev           # formatting of messages and output
   libpcre2-dev         # Unicode regexes for BPE pre-tokenizers (Llama 3)
+  libxxhash-dev        # XXH3 checksums of .llf files
   libgtest-dev libgmock-dev  # GoogleTest: the test suite
   libbenchmark-dev     # Google Benchmark: kernel and tokenizer microbenchmarks
   clang libclang-rt-14-dev   # libFuzzer targets

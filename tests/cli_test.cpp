@@ -15,7 +15,7 @@ TEST(Cli, VersionPrintsTheVersion) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (const char* sub : {"generate", "logits", "bench", "tokenize"}) {
+  for (const char* sub : {"generate", "chat", "logits", "bench", "tokenize"}) {
     const auto r = test::run_cli(std::string(sub) + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_NE(r.out.find("-m,--model"), std::string::npos) << sub << ": " << r.out;

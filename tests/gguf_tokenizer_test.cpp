@@ -87,6 +87,12 @@ TEST(GgufTokenizer, Llama2cVocabularyEncodesLikeTok512) {
     const auto tok = load(shared_dir() / file);
     ASSERT_TRUE(tok) << file;
     EXPECT_EQ(tok->encode("The machine"), want) << file;
+    // What a tokenizer keeps of the model file: header and metadata only.
+    const std::string vocab = gguf_vocabulary((shared_dir() / file).string());
+    EXPECT_LT(vocab.size(), 64u << 10) << file;
+    const GgufFile g = parse_gguf(std::as_bytes(std::span(vocab)), file);
+    EXPECT_TRUE(g.tensors.empty()) << file;
+    EXPECT_EQ(g.metadata.size(), parse_gguf(std::as_bytes(std::span(vocab)), file, true).metadata.size());
     for (const char* text : {"Hello, world! 123", "features emerge,\nfragile dance  of probability.", "naïve €"})
       EXPECT_EQ(tok->encode(text), tok512->encode(text)) << file << ": " << text;
   }

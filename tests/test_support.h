@@ -82,11 +82,13 @@ struct CommandResult {
   std::string err;  // stderr
 };
 
-// Runs the llamafast CLI with `args` (already shell-quoted) and captures both streams.
-inline CommandResult run_cli(const std::string& args) {
+// Runs the llamafast CLI with `args` (already shell-quoted), `input` on its
+// stdin (a file, not a terminal), and captures both streams.
+inline CommandResult run_cli(const std::string& args, const std::string& input = {}) {
   TempDir dir;
+  write_file(dir / "in", input.data(), input.size());
   const std::string cmd = std::string("'") + LLAMAFAST_CLI_PATH + "' " + args + " >'" + (dir / "out").string() +
-                          "' 2>'" + (dir / "err").string() + "' </dev/null";
+                          "' 2>'" + (dir / "err").string() + "' <'" + (dir / "in").string() + "'";
   const int status = std::system(cmd.c_str());
   const auto out = read_file(dir / "out"), err = read_file(dir / "err");
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string(out.begin(), out.end()),

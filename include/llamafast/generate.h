@@ -15,9 +15,10 @@ namespace llamafast {
 
 struct GenerationConfig {
   int max_new_tokens = 256;          // stop after this many generated tokens
-  std::vector<std::string> stop;     // stop when the output contains one (it is not emitted)
+  std::vector<std::string> stop{};   // stop when the output contains one (it is not emitted)
   bool stop_at_eos = true;           // stop at the model's end-of-sequence tokens
-  EncodeOptions encode;              // how the prompt is tokenized (BOS, special tokens)
+  std::vector<int> stop_ids{};       // also stop at these tokens (a chat template's end of turn)
+  EncodeOptions encode{};            // how the prompt is tokenized (BOS, special tokens)
 };
 
 struct GenerationStats {
@@ -28,7 +29,7 @@ struct GenerationStats {
   double prefill_tok_s() const { return prefill_ms > 0 ? prompt_tokens * 1000.0 / prefill_ms : 0; }
   // Decode rate over the steps after the first token.
   double decode_tok_s() const { return decode_ms > 0 ? (generated_tokens - 1) * 1000.0 / decode_ms : 0; }
-  std::string stop_reason;   // "eos", "stop-string", "max-new-tokens", "context-full", "cancelled"
+  std::string stop_reason;   // "eos" (or a stop_ids token), "stop-string", "max-new-tokens", "context-full", "cancelled"
 };
 
 // Receives generated text in order, only ever whole UTF-8 characters (a

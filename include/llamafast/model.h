@@ -28,6 +28,8 @@ struct ModelParams {
 // What a loaded model is, for display and sizing.
 struct ModelInfo {
   std::string source;          // path it was loaded from
+  std::string tokenizer_path;  // tokenizer file in use; empty when none was loaded
+  std::string tokenizer_config_json;  // content of the tokenizer_config.json embedded in the model file, if any
   std::string format;          // "llama2c", "hf-safetensors", ...
   std::string weight_dtype;    // dtype of the matrices ("f32", "bf16", ...)
   int dim = 0, hidden_dim = 0, n_layers = 0, n_heads = 0, n_kv_heads = 0, head_dim = 0;

@@ -1,6 +1,7 @@
 // Text <-> token ids. One interface for every tokenizer format llamafast reads.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,9 +11,21 @@
 
 namespace llamafast {
 
+// Bytes [begin, end) of a text.
+struct TextSpan {
+  size_t begin = 0;
+  size_t end = 0;
+};
+
 struct EncodeOptions {
   bool add_bos = true;        // prepend the BOS id (when the tokenizer has one)
   bool parse_special = false; // turn special-token text such as "<|eot_id|>" into its id
+  // With parse_special: spans (sorted, not overlapping) where special-token
+  // text stays plain text, as without parse_special. A chat prompt passes its
+  // messages' content here, so text a user types can never become a control
+  // id while the template's own markup does. A special token that overlaps a
+  // span is not parsed.
+  std::vector<TextSpan> plain_spans{};
 };
 
 class Tokenizer {

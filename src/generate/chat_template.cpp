@@ -127,9 +127,14 @@ TokenizerChatConfig read_tokenizer_chat_config(const std::filesystem::path& path
   if (!in) fail("{}: cannot open", path.string());
   std::stringstream text;
   text << in.rdbuf();
+  return parse_tokenizer_chat_config(text.str(), path.string());
+}
+
+TokenizerChatConfig parse_tokenizer_chat_config(std::string_view text, const std::string& name) {
+  const std::filesystem::path path = name;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     fail("{}: invalid JSON: {}", path.string(), e.what());
   }

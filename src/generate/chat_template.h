@@ -17,21 +17,17 @@
 #include <vector>
 
 #include "generate/jinja.h"
+#include "llamafast/chat.h"
 
 namespace llamafast {
-
-struct ChatMessage {
-  std::string role;  // "system", "user", "assistant", ...
-  std::string content;
-};
 
 struct ChatRenderOptions {
   std::string bos_token;  // what the template prints for bos_token / eos_token
   std::string eos_token;
   // The date strftime_now() formats (Llama 3.2 prints today's date);
   // std::nullopt: the local clock.
-  std::optional<std::tm> now;
-  jinja::RenderLimits limits;
+  std::optional<std::tm> now{};
+  jinja::RenderLimits limits{};
 };
 
 class ChatTemplate {
@@ -72,6 +68,8 @@ struct TokenizerChatConfig {
 
 // Throws Error (invalid input) naming the file when it cannot be read or parsed.
 TokenizerChatConfig read_tokenizer_chat_config(const std::filesystem::path& tokenizer_config_json);
+// The same from the file's content (a .llf embeds it); `name` prefixes errors.
+TokenizerChatConfig parse_tokenizer_chat_config(std::string_view text, const std::string& name);
 
 // The config's template when it has one, otherwise the named built-in.
 ChatTemplate choose_chat_template(const TokenizerChatConfig& config, std::string_view fallback_builtin);

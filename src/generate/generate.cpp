@@ -50,7 +50,8 @@ Result<GenerationStats> generate_tokens(Session& session, const Tokenizer& token
     ++stats.generated_tokens;
     history.push_back(next);
     if (on_token) on_token(next);
-    if (config.stop_at_eos && std::find(info.eos_ids.begin(), info.eos_ids.end(), next) != info.eos_ids.end()) {
+    if ((config.stop_at_eos && std::find(info.eos_ids.begin(), info.eos_ids.end(), next) != info.eos_ids.end()) ||
+        std::find(config.stop_ids.begin(), config.stop_ids.end(), next) != config.stop_ids.end()) {
       stats.stop_reason = "eos";
       break;
     }

@@ -181,6 +181,7 @@ GgufFile parse_gguf(std::span<const std::byte> bytes, const std::string& file, b
     GgufValue v = p.value(type, key, 0);
     if (!g.metadata.emplace(key, std::move(v)).second) fail("{}: metadata key {} appears twice", file, key);
   }
+  g.metadata_end = in.offset();
   if (metadata_only) return g;
 
   uint64_t alignment = 32;

@@ -45,6 +45,7 @@ struct GgufFile {
   uint32_t version = 0;
   std::map<std::string, GgufValue> metadata;
   std::vector<GgufTensor> tensors;  // file order
+  size_t metadata_end = 0;          // offset just past the last metadata pair
 
   // Typed look-ups: nullopt when the key is absent; a value of another type
   // fails with "<file>: <key> is <type>, expected ...". Integers of any width

@@ -44,6 +44,14 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   return *this;
 }
 
+void MappedFile::release(const void* p, size_t n) const {
+  const auto* b = static_cast<const std::byte*>(p);
+  if (!data_ || b < data_ || n > size_t(data_ + size_ - b)) return;
+  const auto page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(b) + page - 1) / page * page, end = (uintptr_t(b) + n) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
 }

@@ -30,6 +30,12 @@ class MappedFile {
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Drops the resident pages of [p, p + n) from this process (they stay in the
+  // page cache and are read back if touched again), so streaming through a
+  // model larger than RAM does not grow the resident set. Does nothing when
+  // the range is not inside this mapping.
+  void release(const void* p, size_t n) const;
+
  private:
   const std::byte* data_ = nullptr;
   size_t size_ = 0;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "io/mapped_file.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
+#include "tokenizer/tokenizer_files.h"
 
 namespace llamafast {
 
@@ -43,6 +45,7 @@ struct Checkpoint {
   ModelConfig config;
   std::map<std::string, Tensor> tensors;
   std::string tokenizer_path;  // the tokenizer that came with it, if any
+  std::optional<TokenizerFiles> embedded_tokenizer;  // carried inside the file (.llf)
 
   std::vector<MappedFile> files;                       // keep tensor data alive
   std::vector<std::unique_ptr<std::byte[]>> buffers;   // tensors that had to be copied
@@ -80,5 +83,8 @@ std::unique_ptr<Checkpoint> read_meta_directory(const std::string& dir, const st
 // tensor names). Parameters come from `params_path`, else params.json or
 // model_args.json beside the file, else from the tensor shapes where they can.
 std::unique_ptr<Checkpoint> read_pth_checkpoint(const std::string& path, const std::string& params_path);
+// llamafast's own .llf (io/llf_format.h); parse_llf works over bytes the caller keeps alive.
+std::unique_ptr<Checkpoint> read_llf(const std::string& path);
+std::unique_ptr<Checkpoint> parse_llf(std::span<const std::byte> bytes, const std::string& path);
 
 }  // namespace llamafast

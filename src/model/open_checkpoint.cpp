@@ -48,6 +48,8 @@ std::unique_ptr<Checkpoint> open_checkpoint(const CheckpointRequest& request) {
            "consolidated.*.pth, or model.pth)",
            path);
     }
+  } else if (file_start(path, 8) == "LLAMAFST") {
+    ck = read_llf(path);
   } else if (fs::path(path).extension() == ".safetensors") {
     const fs::path dir = fs::path(path).parent_path();
     if (!fs::exists(dir / "config.json")) fail("{}: no config.json beside this safetensors file", path);

@@ -24,13 +24,19 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
     ModelConfig& c = impl->checkpoint->config;
 
     if (params.load_tokenizer) {
-      if (ck.tokenizer_path.empty())
-        fail("{}: no tokenizer found beside the model; pass one with -z/--tokenizer", ck.source);
-      auto tok = load_tokenizer(ck.tokenizer_path);
-      if (!tok.ok()) throw Error(tok.status().code(), tok.status().message());
-      impl->tokenizer = std::move(tok).value();
+      const bool embedded = ck.embedded_tokenizer && params.tokenizer_path.empty();
+      const std::string tokenizer_name = embedded ? ck.source + " (embedded tokenizer)" : ck.tokenizer_path;
+      if (embedded) {
+        impl->tokenizer = tokenizer_from_files(*ck.embedded_tokenizer, tokenizer_name);
+      } else {
+        if (ck.tokenizer_path.empty())
+          fail("{}: no tokenizer found beside the model; pass one with -z/--tokenizer", ck.source);
+        auto tok = load_tokenizer(ck.tokenizer_path);
+        if (!tok.ok()) throw Error(tok.status().code(), tok.status().message());
+        impl->tokenizer = std::move(tok).value();
+      }
       if (impl->tokenizer->vocab_size() > c.vocab_size)
-        fail("{}: tokenizer has {} tokens but the model only {}", ck.tokenizer_path, impl->tokenizer->vocab_size(),
+        fail("{}: tokenizer has {} tokens but the model only {}", tokenizer_name, impl->tokenizer->vocab_size(),
              c.vocab_size);
       // The model file's special ids win; the tokenizer fills in what it lacks.
       if (c.bos_id < 0) c.bos_id = impl->tokenizer->bos_id();
@@ -39,6 +45,9 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
 
     ModelInfo& i = impl->info;
     i.source = ck.source;
+    if (impl->tokenizer) i.tokenizer_path = ck.tokenizer_path;
+    if (impl->tokenizer && ck.embedded_tokenizer && params.tokenizer_path.empty())
+      i.tokenizer_config_json = ck.embedded_tokenizer->file("tokenizer_config.json");
     i.format = ck.format;
     i.weight_dtype = std::string(dtype_name(impl->weights.layers.front().wq.dtype));
     i.dim = c.dim;

@@ -1,5 +1,7 @@
 #include "tokenizer/gguf_tokenizer.h"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -143,9 +145,13 @@ std::unique_ptr<Tokenizer> gguf_tokenizer(const GgufFile& g) {
   fail("{}: unsupported tokenizer.ggml.model \"{}\" (supported: llama, gpt2)", g.file, *model);
 }
 
-std::unique_ptr<Tokenizer> load_gguf_tokenizer(const std::string& path) {
+std::string gguf_vocabulary(const std::string& path) {
   const MappedFile file = MappedFile::open(path);
-  return gguf_tokenizer(parse_gguf(file.bytes(), path, /*metadata_only=*/true));
+  const GgufFile g = parse_gguf(file.bytes(), path, /*metadata_only=*/true);
+  std::string out(reinterpret_cast<const char*>(file.data()), g.metadata_end);
+  const uint64_t no_tensors = 0;
+  std::memcpy(out.data() + 8, &no_tensors, sizeof no_tensors);  // the tensor count follows magic and version
+  return out;
 }
 
 }  // namespace llamafast

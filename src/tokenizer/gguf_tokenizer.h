@@ -13,9 +13,12 @@
 
 namespace llamafast {
 
-// Reads only the metadata of the GGUF file at `path` (not its tensors).
-std::unique_ptr<Tokenizer> load_gguf_tokenizer(const std::string& path);
-// The same from parsed metadata; errors name g.file.
+// The tokenizer described by parsed metadata; errors name g.file.
 std::unique_ptr<Tokenizer> gguf_tokenizer(const GgufFile& g);
+
+// The vocabulary of the GGUF file at `path` as a vocab-only GGUF: its header and
+// metadata with a tensor count of 0, without reading the weights. This is what
+// TokenizerFiles keeps (and a .llf export embeds) for a GGUF model.
+std::string gguf_vocabulary(const std::string& path);
 
 }  // namespace llamafast

@@ -682,7 +682,7 @@ std::vector<int> HfTokenizer::encode(std::string_view text, const EncodeOptions&
   out.reserve(text.size() / 3 + 2);
   if (options.add_bos && add_bos_ && bos_ >= 0) out.push_back(bos_);
   size_t pos = 0;
-  while (auto m = added_.find(text, pos, options.parse_special)) {
+  while (auto m = added_.find(text, pos, options.parse_special, options.plain_spans)) {
     encode_segment(text.substr(pos, m->begin - pos), pos == 0, out);
     out.push_back(m->token->id);
     pos = m->end;

@@ -11,7 +11,12 @@ namespace llamafast {
 
 std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::load(const std::string& path, int vocab_size) {
   const MappedFile file = MappedFile::open(path);
-  ByteReader in(file.bytes(), path);
+  return parse(file.bytes(), path, vocab_size);
+}
+
+std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::parse(std::span<const std::byte> bytes, const std::string& path,
+                                                          int vocab_size) {
+  ByteReader in(bytes, path);
   auto tok = std::make_unique<Llama2cTokenizer>();
   const int32_t max_len = in.read<int32_t>("max_token_length");
   if (max_len <= 0 || max_len > (1 << 16)) fail("{}: invalid max_token_length {}", path, max_len);

@@ -5,6 +5,7 @@
 // score-ordered BPE merges.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ class Llama2cTokenizer final : public Tokenizer {
  public:
   // Reads `path`; vocab_size 0 means "every entry in the file".
   static std::unique_ptr<Llama2cTokenizer> load(const std::string& path, int vocab_size = 0);
+  // The same from the file's bytes; `path` names them in errors.
+  static std::unique_ptr<Llama2cTokenizer> parse(std::span<const std::byte> bytes, const std::string& path,
+                                                 int vocab_size = 0);
 
   std::vector<int> encode(std::string_view text, const EncodeOptions& options) const override;
   std::string decode(int prev, int id) const override;

@@ -157,7 +157,7 @@ std::vector<int> SentencePieceTokenizer::encode(std::string_view text, const Enc
   // each gets the dummy prefix.
   size_t pos = 0;
   while (true) {
-    const auto m = specials_.find(text, pos, /*with_special=*/true);
+    const auto m = specials_.find(text, pos, /*with_special=*/true, options.plain_spans);
     const size_t end = m ? m->begin : text.size();
     if (end > pos) encode_text(text.substr(pos, end - pos), add_dummy_prefix_, out);
     if (!m) break;

@@ -12,6 +12,13 @@ bool is_word_byte(char c) {
   return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || u == '_';
 }
 
+// Whether [begin, end) overlaps one of the sorted, disjoint `spans`.
+bool overlaps(std::span<const TextSpan> spans, size_t begin, size_t end) {
+  const auto it = std::upper_bound(spans.begin(), spans.end(), begin,
+                                   [](size_t pos, const TextSpan& s) { return pos < s.end; });
+  return it != spans.end() && it->begin < end;
+}
+
 }  // namespace
 
 AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens) : tokens_(std::move(tokens)) {
@@ -27,13 +34,14 @@ AddedTokenMatcher::AddedTokenMatcher(std::vector<AddedToken> tokens) : tokens_(s
 }
 
 std::optional<AddedTokenMatcher::Match> AddedTokenMatcher::match_at(std::string_view text, size_t pos,
-                                                                    bool with_special) const {
+                                                                    bool with_special,
+                                                                    std::span<const TextSpan> plain) const {
   for (size_t len : lengths_by_first_byte_[uint8_t(text[pos])]) {
     if (len > text.size() - pos) continue;
     auto it = by_content_.find(text.substr(pos, len));
     if (it == by_content_.end()) continue;
     const AddedToken& t = tokens_[it->second];
-    if (t.special && !with_special) continue;
+    if (t.special && (!with_special || overlaps(plain, pos, pos + len))) continue;
     size_t end = pos + len;
     if (t.single_word && ((pos > 0 && is_word_byte(text[pos - 1])) || (end < text.size() && is_word_byte(text[end]))))
       continue;
@@ -48,11 +56,12 @@ std::optional<AddedTokenMatcher::Match> AddedTokenMatcher::match_at(std::string_
 }
 
 std::optional<AddedTokenMatcher::Match> AddedTokenMatcher::find(std::string_view text, size_t from,
-                                                                bool with_special) const {
+                                                                bool with_special,
+                                                                std::span<const TextSpan> plain) const {
   if (tokens_.empty() || (!with_special && !any_ordinary_)) return std::nullopt;
   for (size_t pos = from; pos < text.size(); ++pos) {
     if (lengths_by_first_byte_[uint8_t(text[pos])].empty()) continue;
-    if (auto m = match_at(text, pos, with_special)) {
+    if (auto m = match_at(text, pos, with_special, plain)) {
       m->begin = std::max(m->begin, from);  // never swallow text already consumed
       return m;
     }

@@ -5,10 +5,13 @@
 
 #include <array>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "llamafast/tokenizer.h"
 
 namespace llamafast {
 
@@ -35,14 +38,17 @@ class AddedTokenMatcher {
   AddedTokenMatcher& operator=(AddedTokenMatcher&&) = default;
 
   // The first token at or after `from`, considering special tokens only when
-  // `with_special`.
-  std::optional<Match> find(std::string_view text, size_t from, bool with_special) const;
+  // `with_special` and then not where they overlap one of `plain` (sorted spans
+  // of text to keep plain, see EncodeOptions::plain_spans).
+  std::optional<Match> find(std::string_view text, size_t from, bool with_special,
+                            std::span<const TextSpan> plain = {}) const;
 
   const std::vector<AddedToken>& tokens() const { return tokens_; }
   bool empty() const { return tokens_.empty(); }
 
  private:
-  std::optional<Match> match_at(std::string_view text, size_t pos, bool with_special) const;
+  std::optional<Match> match_at(std::string_view text, size_t pos, bool with_special,
+                                std::span<const TextSpan> plain) const;
 
   std::vector<AddedToken> tokens_;
   bool any_ordinary_ = false;                                   // some token is not special

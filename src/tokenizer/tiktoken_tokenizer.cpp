@@ -209,7 +209,7 @@ std::vector<int> TiktokenTokenizer::encode(std::string_view text, const EncodeOp
   if (options.add_bos && bos_ >= 0) out.push_back(bos_);
   size_t pos = 0;
   if (options.parse_special) {
-    while (auto m = specials_.find(text, pos, true)) {
+    while (auto m = specials_.find(text, pos, true, options.plain_spans)) {
       encode_ordinary(text.substr(pos, m->begin - pos), out);
       out.push_back(m->token->id);
       pos = m->end;

@@ -1,13 +1,12 @@
 // llamafast generate: prompt in, continuation out (stdout), stats on stderr.
-#include <chrono>
 #include <cstdio>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "llamafast/generate.h"
 #include "model_options.h"
+#include "sampling_options.h"
 
 namespace llamafast::cli {
 
@@ -17,8 +16,7 @@ struct GenerateOptions {
   ModelOptions model;
   std::string prompt;
   int max_new_tokens = 256;
-  SamplerParams sampling;
-  bool seed_given = false;
+  SamplingOptions sampling;
   std::vector<std::string> stop;
   bool no_bos = false;
   bool verbose = false;
@@ -27,8 +25,7 @@ struct GenerateOptions {
 void run_generate(const GenerateOptions& o) {
   auto model = o.model.load(true);
   auto session = o.model.session(model);
-  SamplerParams sp = o.sampling;
-  if (!o.seed_given) sp.seed = std::random_device{}();
+  const SamplerParams sp = o.sampling.resolved();
   Sampler sampler(sp);
 
   GenerationConfig config;
@@ -64,22 +61,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("-p,--prompt", o->prompt, "Prompt text")->required();
   cmd->add_option("-n,--max-new-tokens", o->max_new_tokens, "Most tokens to generate")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature,--temp", o->sampling.temperature, "Sampling temperature; 0 = greedy")
-      ->capture_default_str()->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-k", o->sampling.top_k, "Keep the k most likely tokens; 0 = off")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", o->sampling.top_p, "Keep the smallest set with this probability mass; 1 = off")
-      ->capture_default_str()->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_option("--min-p", o->sampling.min_p, "Drop tokens below min-p x p(best); 0 = off")
-      ->capture_default_str()->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_option("--repeat-penalty", o->sampling.repeat_penalty, "Penalty for recently seen tokens; 1 = off")
-      ->capture_default_str()->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--repeat-last-n", o->sampling.repeat_last_n, "Window of the repetition penalty")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option_function<uint64_t>("-s,--seed", [o](uint64_t s) {
-    o->sampling.seed = s;
-    o->seed_given = true;
-  }, "Random seed (default: random); the same seed reproduces a run");
+  o->sampling.add(*cmd);
   cmd->add_option("--stop", o->stop, "Stop when the output contains this string (repeatable)");
   cmd->add_flag("--no-bos", o->no_bos, "Do not prepend the BOS token to the prompt");
   cmd->add_flag("-v,--verbose", o->verbose, "Describe the model and run settings on stderr");

@@ -27,9 +27,14 @@ T check(Result<T> r) {
 }
 
 void add_generate_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_logits_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_detokenize_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+void add_verify_command(CLI::App& app);
+void add_perplexity_command(CLI::App& app);
 
 }  // namespace llamafast::cli

@@ -10,10 +10,15 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("llamafast ") + LLAMAFAST_VERSION);
   app.require_subcommand(1);
   llamafast::cli::add_generate_command(app);
+  llamafast::cli::add_chat_command(app);
   llamafast::cli::add_logits_command(app);
   llamafast::cli::add_bench_command(app);
   llamafast::cli::add_tokenize_command(app);
   llamafast::cli::add_detokenize_command(app);
+  llamafast::cli::add_export_command(app);
+  llamafast::cli::add_inspect_command(app);
+  llamafast::cli::add_verify_command(app);
+  llamafast::cli::add_perplexity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

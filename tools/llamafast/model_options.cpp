@@ -39,7 +39,7 @@ std::shared_ptr<const Model> ModelOptions::load(bool need_tokenizer) const {
 }
 
 std::unique_ptr<Session> ModelOptions::session(std::shared_ptr<const Model> m) const {
-  auto s = check(Session::create(std::move(m), {.max_seq_len = max_seq_len, .threads = threads}));
+  auto s = check(Session::create(std::move(m), {.max_seq_len = max_seq_len, .threads = threads, .max_batch = max_batch}));
   if (const std::string note = Session::isa_note(); !note.empty()) std::fprintf(stderr, "llamafast: %s\n", note.c_str());
   if (!s->capacity_note().empty()) std::fprintf(stderr, "llamafast: %s\n", s->capacity_note().c_str());
   return s;

@@ -17,6 +17,7 @@ struct ModelOptions {
   std::string params;  // params.json for a .pth checkpoint
   int threads = 0;
   int max_seq_len = 0;
+  int max_batch = 128;  // prefill chunk; set by subcommands that expose it (perplexity --batch)
 
   // Registers -m/--model (alias --checkpoint), --params and -z/--tokenizer (and, with session options,
   // --threads and --max-seq-len) on `cmd`.
