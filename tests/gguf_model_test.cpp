@@ -140,6 +140,17 @@ TEST(GgufModel, CliGenerateNeedsNothingButTheGguf) {
   EXPECT_EQ(r.out.rfind(", features emerge, fragile dance of probability. Contrast edges sh", 0), 0u) << r.out;
 }
 
+TEST(GgufModel, ExportToLlfCarriesTheGgufVocabulary) {
+  LLAMAFAST_REQUIRE_SHARED("models/aidreams260K/model-f32.gguf");
+  test::TempDir dir;
+  const auto e = test::run_cli("export -m " + test::quote(shared_dir() / "models/aidreams260K/model-f32.gguf") +
+                               " -o " + test::quote(dir / "a.llf"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto r = test::run_cli("generate -m " + test::quote(dir / "a.llf") + " -p 'The machine' -n 32 --temperature 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(", features emerge, fragile dance of probability. Contrast edges sh", 0), 0u) << r.out;
+}
+
 struct QuantCase {
   const char* file;
   // Relative to the f32 logits: about twice the measured error (Q8_0 2.3e-3,
