@@ -164,6 +164,15 @@ TEST(GgufTokenizer, AddBosTokenFalseIsHonoured) {
   EXPECT_EQ(from_bytes(w.bytes())->encode("a"), std::vector<int>{3});
 }
 
+TEST(GgufTokenizer, WithoutTokenTypesTheUnknownIdNamesTheUnknownPiece) {
+  test::GgufWriter w;
+  w.str("tokenizer.ggml.model", "llama");
+  w.strings("tokenizer.ggml.tokens", {"<unk>", "\xE2\x96\x81" "a", "b"});
+  w.floats("tokenizer.ggml.scores", {0, -1, -2});
+  w.u32("tokenizer.ggml.unknown_token_id", 0);
+  EXPECT_EQ(from_bytes(w.bytes())->encode("a c b"), (std::vector<int>{1, 0, 2}));  // one unk for "▁c▁"
+}
+
 TEST(GgufTokenizer, MissingOrUnknownVocabularyIsAClearError) {
   test::GgufWriter none;
   none.str("general.architecture", "llama");

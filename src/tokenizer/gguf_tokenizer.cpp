@@ -1,5 +1,6 @@
 #include "tokenizer/gguf_tokenizer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,9 @@ Vocab read_vocab(const GgufFile& g) {
   v.bos = special_id(g, "tokenizer.ggml.bos_token_id", n);
   v.eos = special_id(g, "tokenizer.ggml.eos_token_id", n);
   v.unk = special_id(g, "tokenizer.ggml.unknown_token_id", n);
+  // Files without token types still name their unknown token; SentencePiece finds it by type.
+  if (v.unk >= 0 && std::find(v.types.begin(), v.types.end(), PieceType::unknown) == v.types.end())
+    v.types[size_t(v.unk)] = PieceType::unknown;
   v.add_bos = g.boolean("tokenizer.ggml.add_bos_token").value_or(true);
   return v;
 }
