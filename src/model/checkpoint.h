@@ -70,6 +70,10 @@ std::unique_ptr<Checkpoint> open_checkpoint(const CheckpointRequest& request);
 std::unique_ptr<Checkpoint> read_llama2c(const std::string& path);
 // The llama2.c parser over bytes the caller keeps alive (`path` names them in errors).
 std::unique_ptr<Checkpoint> parse_llama2c(std::span<const std::byte> bytes, const std::string& path);
+// GGUF (llama architecture; F32, F16, BF16, Q8_0, Q4_0 tensors); the file is
+// also its own tokenizer.
+std::unique_ptr<Checkpoint> read_gguf(const std::string& path);
+std::unique_ptr<Checkpoint> parse_gguf_checkpoint(std::span<const std::byte> bytes, const std::string& path);
 std::unique_ptr<Checkpoint> read_hf_directory(const std::string& dir);
 // Meta: params.json + consolidated.NN.pth (model-parallel shards are merged);
 // `params_path`, when given, replaces <dir>/params.json.

@@ -54,6 +54,8 @@ std::unique_ptr<Checkpoint> open_checkpoint(const CheckpointRequest& request) {
     const fs::path dir = fs::path(path).parent_path();
     if (!fs::exists(dir / "config.json")) fail("{}: no config.json beside this safetensors file", path);
     ck = read_hf_directory(dir.empty() ? "." : dir.string());
+  } else if (file_start(path, 4) == "GGUF") {
+    ck = read_gguf(path);
   } else if (const fs::path ext = fs::path(path).extension();
              ext == ".pth" || ext == ".pt" || file_start(path, 4) == "PK\x03\x04") {
     ck = read_pth_checkpoint(path, request.params_path);  // torch.save zip archives

@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "llamafast/tokenizer.h"
+#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/hf_tokenizer.h"
 #include "tokenizer/llama2c_tokenizer.h"
 #include "tokenizer/sentencepiece_tokenizer.h"
@@ -51,6 +52,14 @@ TokenizerFiles read_tokenizer_files(const std::string& path) {
   }
   TokenizerFiles t;
   t.main = file.filename().string();
+  if (std::ifstream in(file, std::ios::binary); in) {
+    char magic[4] = {};
+    if (in.read(magic, 4) && std::string_view(magic, 4) == "GGUF") {
+      t.kind = "gguf";
+      t.files[t.main] = gguf_vocabulary(file.string());  // the metadata, not the weights
+      return t;
+    }
+  }
   const std::string& content = t.files[t.main] = read_file(file);
   const std::string_view head = std::string_view(content).substr(0, 1024);
   if (HfTokenizer::sniff(head)) {
@@ -75,6 +84,7 @@ std::unique_ptr<Tokenizer> tokenizer_from_files(const TokenizerFiles& t, std::st
     return HfTokenizer::parse(main, t.file("tokenizer_config.json"), t.file("generation_config.json"), name);
   if (t.kind == "tiktoken") return TiktokenTokenizer::parse(main, name);
   if (t.kind == "sentencepiece") return SentencePieceTokenizer::from_bytes(as_bytes(main), name);
+  if (t.kind == "gguf") return gguf_tokenizer(parse_gguf(as_bytes(main), std::string(name), /*metadata_only=*/true));
   if (t.kind == "llama2c") return Llama2cTokenizer::parse(as_bytes(main), std::string(name));
   fail("{}: unknown tokenizer kind '{}'", name, t.kind);
 }

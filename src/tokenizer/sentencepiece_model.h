@@ -53,6 +53,8 @@ struct SpmModel {
   SpmTrainerSpec trainer;
   SpmNormalizerSpec normalizer;
   bool has_denormalizer_charsmap = false;  // decoding rules llamafast does not implement
+  // Not in tokenizer.model (always true there): GGUF's tokenizer.ggml.add_bos_token.
+  bool add_bos = true;
 };
 
 // Parses a serialized ModelProto; `file` names the input in errors. Checks the

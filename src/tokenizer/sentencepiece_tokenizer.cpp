@@ -116,6 +116,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_model(SpmMo
     if (id < 0) id = tok->unk_id_;
   const auto in_range = [n](int id) { return id >= 0 && id < n ? id : -1; };
   tok->bos_id_ = in_range(trainer.bos_id);
+  tok->add_bos_ = model.add_bos;
   tok->eos_id_ = in_range(trainer.eos_id);
 
   // Segmenting is exact when no piece a merge can make spans a cut: with
@@ -147,7 +148,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_model(SpmMo
 
 std::vector<int> SentencePieceTokenizer::encode(std::string_view text, const EncodeOptions& options) const {
   std::vector<int> out;
-  if (options.add_bos && bos_id_ >= 0) out.push_back(bos_id_);
+  if (options.add_bos && add_bos_ && bos_id_ >= 0) out.push_back(bos_id_);
   if (!options.parse_special || specials_.empty()) {
     encode_text(text, add_dummy_prefix_, out);
     return out;

@@ -86,6 +86,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   bool strip_leading_space_ = true;  // decode: SentencePiece drops the first piece's leading "▁"
   int unk_id_ = -1;
   int bos_id_ = -1;
+  bool add_bos_ = true;  // SpmModel::add_bos
   int eos_id_ = -1;
   std::string unk_surface_;
   std::unique_ptr<SpmNormalizer> normalizer_;

@@ -13,8 +13,8 @@
 namespace llamafast {
 
 struct TokenizerFiles {
-  // "hf" (tokenizer.json), "tiktoken", "sentencepiece" or "llama2c": which
-  // parser reads `files.at(main)`.
+  // "hf" (tokenizer.json), "tiktoken", "sentencepiece", "llama2c" or "gguf"
+  // (a vocab-only GGUF: the model file's metadata): which parser reads `files.at(main)`.
   std::string kind;
   std::string main;  // file name of the vocabulary: tokenizer.json, tokenizer.model, ...
   // File name -> content: the vocabulary plus, when present beside it,
