@@ -133,7 +133,7 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
   static std::vector<float> x;  // shared by the threads: read only
   const Copies* c = nullptr;
   if (state.thread_index() == 0) {
-    c = &copies(f, rows, cols, decode, int8);
+    c = &copies(f, rows, cols, decode && !getenv("NOROT"), int8);
     x.resize(size_t(n) * cols);
     for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.125f;
   }
@@ -141,7 +141,7 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
   std::vector<float> y(size_t(n) * rows);
   size_t i = 0;
   for (auto _ : state) {
-    if (c == nullptr) c = &copies(f, rows, cols, decode, int8);
+    if (c == nullptr) c = &copies(f, rows, cols, decode && !getenv("NOROT"), int8);
     const int part = rows / state.threads();
     const int begin = part * state.thread_index();
     const int end = state.thread_index() + 1 == state.threads() ? rows : begin + part;

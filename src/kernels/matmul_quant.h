@@ -36,12 +36,18 @@ void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ld
       // this long (GGUF and llamafast use 32 .. 256).
       return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
     }
-    if (W.quant.group >= 64) return int8_matmul<Q, I512>(W, x, n, y, ld, row_begin, row_end);
-    return int8_matmul<Q, I256>(W, x, n, y, ld, row_begin, row_end);
+    switch (W.quant.group) {  // the common sizes get constant trip counts
+      case 32: return int8_matmul<Q, I256, 32>(W, x, n, y, ld, row_begin, row_end);
+      case 64: return int8_matmul<Q, I512, 64>(W, x, n, y, ld, row_begin, row_end);
+      case 128: return int8_matmul<Q, I512, 128>(W, x, n, y, ld, row_begin, row_end);
+      case 256: return int8_matmul<Q, I512, 256>(W, x, n, y, ld, row_begin, row_end);
+    }
+    if (W.quant.group >= 64) return int8_matmul<Q, I512, 0>(W, x, n, y, ld, row_begin, row_end);
+    return int8_matmul<Q, I256, 0>(W, x, n, y, ld, row_begin, row_end);
   } else if (n <= kQuantRowPathMaxTokens<Q>) {
     const QuantView view(W);
     for (int t0 = 0; t0 < n; t0 += Q::kQuantRowTokens) {
-      quant_row_tiles_n<Q>(imin(Q::kQuantRowTokens, n - t0), view, x + size_t(t0) * W.cols,
+      quant_rows<Q>(imin(Q::kQuantRowTokens, n - t0), view, x + size_t(t0) * W.cols,
                            y + t0 * ld, ld, row_begin, row_end);
     }
   } else {

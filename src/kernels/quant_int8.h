@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/quant_view.h"
 #include "kernels/simd_common.h"
@@ -45,11 +46,14 @@ float quantize_activations_simd(const float* x, int n, int8_t* q) {
 
 // y[t, r0 + r] (+)= s[t] * sum over columns [c0, c0 + k) for an R x T tile.
 // xq[t * ldq + c - c0] are the block's activations; corr[t * nseg + i] is the
-// starting value of segment i (the part of a group inside the block).
-template <class Q, class I, int R, int T>
+// starting value of segment i (the part of a group inside the block). kG > 0
+// is the group size known at compile time: whole groups of it then run with
+// constant trip counts and no partial loads.
+template <class Q, class I, int R, int T, int kG>
 LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t* xq, int ldq,
                                        const int32_t* corr, int nseg, int c0, int k,
-                                       const float* s, float* y, size_t ldy, bool accumulate) {
+                                       const float* s, float* y, size_t ldy, bool accumulate,
+                                       bool prefetch) {
   using VI = typename I::VI;
   using VF = typename I::VF;
   constexpr int B = I::kBytes;
@@ -60,10 +64,20 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
     for (int t = 0; t < T; ++t) fa[r][t] = I::fzero();
 
   const bool corrected = W.q4 || I::kQ8Offset != 0;
-  int seg = 0;
-  for (int c = c0; c < c0 + k; ++seg) {
-    const int g = c / W.group, gc = g * W.group;
-    const int end = imin(c0 + k, gc + W.group_len(g));
+  // One segment: columns [c, c + len) of group g, c - gc of them into it.
+  const uint8_t* wrow[R];
+  const std::byte* srow[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    wrow[r] = W.row_data(r0 + r);
+    srow[r] = W.row_scales(r0 + r);
+  }
+  NextTilePrefetch<R> next(W, wrow, srow);
+  const size_t scale_bytes = W.f16_scales ? 2 : 4;
+
+  const auto segment = [&](int seg, int g, int gc, int c, auto len_tag) LLAMAFAST_INLINE_LAMBDA {
+    const int len = len_tag;
+    const size_t goff = size_t(g) * W.group_stride, soff = size_t(g) * W.scale_group_stride;
     VI ia[R][T];
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
@@ -73,27 +87,30 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
     }
     const uint8_t* w[R];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) w[r] = W.group_data(r0 + r, g);
+    for (int r = 0; r < R; ++r) w[r] = wrow[r] + goff + (c - gc);
+    if (prefetch) next.upto(goff + W.group_stride, soff + scale_bytes);
     const int8_t* xs = xq + (c - c0);
     if (!W.q4) {
-      for (int a = c; a < end; a += B) {
-        const int count = imin(B, end - a);
+      const auto piece = [&](int a, int count) LLAMAFAST_INLINE_LAMBDA {
         VI xv[T];
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) xv[t] = I::load(xs + t * ldq + (a - c), count);
+        for (int t = 0; t < T; ++t) xv[t] = I::load(xs + t * ldq + a, count);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          const VI wv = I::load(w[r] + (a - gc), count);
+          const VI wv = I::load(w[r] + a, count);
 #pragma GCC unroll 4
           for (int t = 0; t < T; ++t) ia[r][t] = I::dot_q8(ia[r][t], wv, xv[t]);
         }
-      }
+      };
+      int a = 0;
+#pragma GCC unroll 8
+      for (; a + B <= len; a += B) piece(a, B);
+      if (a < len) piece(a, len - a);
     } else {
       // A whole group (blocks hold whole q4 groups); byte j holds columns j
       // and h + j. Past the group's last column the activations are zero.
-      const int len = end - c, h = (len + 1) / 2;
-      for (int j = 0; j < h; j += B / 2) {
-        const int lo = imin(B / 2, h - j), hi = imin(B / 2, len - h - j);
+      const int h = (len + 1) / 2;
+      const auto piece = [&](int j, int lo, int hi) LLAMAFAST_INLINE_LAMBDA {
         VI xv[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) xv[t] = I::load_halves(xs + t * ldq + j, lo, xs + t * ldq + h + j, hi);
@@ -103,15 +120,29 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
 #pragma GCC unroll 4
           for (int t = 0; t < T; ++t) ia[r][t] = I::dot_u(ia[r][t], wv, xv[t]);
         }
-      }
+      };
+      int j = 0;
+#pragma GCC unroll 8
+      for (; j + B / 2 <= len - h; j += B / 2) piece(j, B / 2, B / 2);
+      for (; j < h; j += B / 2) piece(j, imin(B / 2, h - j), imax(0, imin(B / 2, len - h - j)));
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const float scale = Q::scale(W.scale_at(r0 + r, g), W.f16_scales);
+      const VF scale = I::scale(srow[r] + soff, W.f16_scales);
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) fa[r][t] = I::fma(I::to_float(ia[r][t]), scale, fa[r][t]);
     }
-    c = end;
+  };
+
+  const int g0 = c0 / W.group;
+  for (int seg = 0; seg < nseg; ++seg) {
+    const int g = g0 + seg, gc = g * W.group;
+    const int c = imax(c0, gc), end = imin(c0 + k, gc + W.group_len(g));
+    if (kG > 0 && c == gc && end - c == kG) {
+      segment(seg, g, gc, c, std::integral_constant<int, kG>{});
+    } else {
+      segment(seg, g, gc, c, end - c);
+    }
   }
 
 #pragma GCC unroll 4
@@ -132,25 +163,27 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
 
 // All `nt` tokens of the block against rows r0 .. r0+R, T tokens at a time
 // and the remainder with fewer.
-template <class Q, class I, int R, int T = Q::kInt8Tokens>
+template <class Q, class I, int R, int kG, int T = Q::kInt8Tokens>
 void int8_token_tiles(const QuantView& W, int r0, const int8_t* xq, int ldq, const int32_t* corr,
                       int nseg, int nt, int c0, int k, const float* s, float* y, size_t ldy,
-                      bool accumulate) {
+                      bool accumulate, bool prefetch) {
   int t = 0;
   for (; t + T <= nt; t += T) {
-    int8_tile<Q, I, R, T>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg, c0, k, s + t,
-                          y + t * ldy, ldy, accumulate);
+    int8_tile<Q, I, R, T, kG>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg, c0, k, s + t,
+                              y + t * ldy, ldy, accumulate, prefetch && t == 0);
   }
   if constexpr (T > 1) {
     if (t < nt) {
-      int8_token_tiles<Q, I, R, T - 1>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg, nt - t,
-                                       c0, k, s + t, y + t * ldy, ldy, accumulate);
+      int8_token_tiles<Q, I, R, kG, T - 1>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg,
+                                           nt - t, c0, k, s + t, y + t * ldy, ldy, accumulate,
+                                           prefetch && t == 0);
     }
   }
 }
 
-// Requires q8, or q4 with group <= kActBytes (matmul_quant.h checks).
-template <class Q, class I>
+// Requires q8, or q4 with group <= kActBytes (matmul_quant.h checks); kG as
+// for int8_tile.
+template <class Q, class I, int kG>
 void int8_matmul(const WeightMatrix& M, const float* x, int n, float* y, size_t ldy,
                  int row_begin, int row_end) {
   const QuantView W(M);
@@ -200,10 +233,12 @@ void int8_matmul(const WeightMatrix& M, const float* x, int n, float* y, size_t 
       float* yb = y + t0 * ldy;
       int r = row_begin;
       for (; r + 4 <= row_end; r += 4) {
-        int8_token_tiles<Q, I, 4>(W, r, xq, kc, corr, nseg, nt, c0, k, s, yb, ldy, c0 > 0);
+        int8_token_tiles<Q, I, 4, kG>(W, r, xq, kc, corr, nseg, nt, c0, k, s, yb, ldy, c0 > 0,
+                                      r + 8 <= row_end);
       }
       for (; r < row_end; ++r) {
-        int8_token_tiles<Q, I, 1>(W, r, xq, kc, corr, nseg, nt, c0, k, s, yb, ldy, c0 > 0);
+        int8_token_tiles<Q, I, 1, kG>(W, r, xq, kc, corr, nseg, nt, c0, k, s, yb, ldy, c0 > 0,
+                                      false);
       }
     }
   }

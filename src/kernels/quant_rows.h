@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "kernels/quant_view.h"
 #include "kernels/simd_common.h"
@@ -18,10 +19,11 @@ namespace {
 
 // y[t * ldy + r] = sum_c x[t, c] W[r0 + r, c] for an R x T tile. With T == 1
 // the high nibbles of q4 go to a second set of accumulators, so that the two
-// FMAs per weight byte do not wait on each other.
-template <class Q, int R, int T>
+// FMAs per weight byte do not wait on each other. kG > 0: W.group == kG,
+// known at compile time.
+template <class Q, int R, int T, int kG>
 LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const float* x,
-                                            size_t ldx, float* y, size_t ldy) {
+                                            size_t ldx, float* y, size_t ldy, bool prefetch) {
   using V = typename Q::V;
   constexpr int L = Q::kLanes;
   constexpr int U = T == 1 ? 2 : 1;
@@ -33,18 +35,31 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
 #pragma GCC unroll 4
       for (int t = 0; t < T; ++t) acc[u][r][t] = Q::zero();
 
-  for (int g = 0; g < W.groups; ++g) {
-    const int len = W.group_len(g);
+  // One group of `len` columns: a compile-time constant for whole groups of
+  // a common size (kG > 0), so that their loops have constant trip counts.
+  const uint8_t* wrow[R];
+  const std::byte* srow[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    wrow[r] = W.row_data(r0 + r);
+    srow[r] = W.row_scales(r0 + r);
+  }
+  NextTilePrefetch<R> next(W, wrow, srow);
+  const size_t scale_bytes = W.f16_scales ? 2 : 4;
+
+  const auto group = [&](int g, auto len_tag) LLAMAFAST_INLINE_LAMBDA {
+    const int len = len_tag;
+    const size_t goff = size_t(g) * W.group_stride, soff = size_t(g) * W.scale_group_stride;
     const float* xg = x + g * W.group;
     const uint8_t* w[R];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) w[r] = W.group_data(r0 + r, g);
+    for (int r = 0; r < R; ++r) w[r] = wrow[r] + goff;
+    if (prefetch) next.upto(goff + W.group_stride, soff + scale_bytes);
     if (!W.q4) {
       V scale[R];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) scale[r] = Q::set1(Q::scale(W.scale_at(r0 + r, g), W.f16_scales));
-      for (int j = 0; j < len; j += L) {
-        const int count = imin(L, len - j);
+      for (int r = 0; r < R; ++r) scale[r] = Q::set1(Q::scale(srow[r] + soff, W.f16_scales));
+      const auto piece = [&](int j, int count) LLAMAFAST_INLINE_LAMBDA {
         V xv[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t)
@@ -55,15 +70,18 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
 #pragma GCC unroll 4
           for (int t = 0; t < T; ++t) acc[0][r][t] = Q::fma(wv, xv[t], acc[0][r][t]);
         }
-      }
+      };
+      int j = 0;
+#pragma GCC unroll 16
+      for (; j + L <= len; j += L) piece(j, L);
+      if (j < len) piece(j, len - j);
     } else {
       // Byte j holds column j (low nibble) and column h + j (high nibble).
       const int h = (len + 1) / 2;
       typename Q::Nibbles table[R];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) table[r] = Q::nibbles(Q::scale(W.scale_at(r0 + r, g), W.f16_scales));
-      for (int j = 0; j < h; j += L) {
-        const int lo_count = imin(L, h - j), hi_count = imin(L, len - h - j);
+      for (int r = 0; r < R; ++r) table[r] = Q::nibbles(Q::scale(srow[r] + soff, W.f16_scales));
+      const auto piece = [&](int j, int lo_count, int hi_count) LLAMAFAST_INLINE_LAMBDA {
         V xlo[T], xhi[T];
 #pragma GCC unroll 4
         for (int t = 0; t < T; ++t) {
@@ -85,9 +103,23 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
             acc[U - 1][r][t] = Q::fma(hi, xhi[t], acc[U - 1][r][t]);
           }
         }
-      }
+      };
+      int j = 0;
+#pragma GCC unroll 8
+      for (; j + L <= len - h; j += L) piece(j, L, L);
+      for (; j < h; j += L) piece(j, imin(L, h - j), imax(0, imin(L, len - h - j)));
+    }
+  };
+
+  const int whole = W.cols / W.group;  // groups of exactly W.group columns
+  for (int g = 0; g < whole; ++g) {
+    if constexpr (kG > 0) {
+      group(g, std::integral_constant<int, kG>{});
+    } else {
+      group(g, W.group);
     }
   }
+  if (whole < W.groups) group(whole, W.cols - whole * W.group);
 
   if constexpr (U == 2) {
 #pragma GCC unroll 4
@@ -108,21 +140,36 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
   }
 }
 
-template <class Q, int T>
+template <class Q, int T, int kG>
 void quant_row_tiles(const QuantView& W, const float* x, float* y, size_t ldy, int row_begin,
                      int row_end) {
   constexpr int R = 4;
   int r = row_begin;
-  for (; r + R <= row_end; r += R) quant_row_tile<Q, R, T>(W, r, x, size_t(W.cols), y, ldy);
-  for (; r < row_end; ++r) quant_row_tile<Q, 1, T>(W, r, x, size_t(W.cols), y, ldy);
+  for (; r + R <= row_end; r += R) {
+    quant_row_tile<Q, R, T, kG>(W, r, x, size_t(W.cols), y, ldy, r + 2 * R <= row_end);
+  }
+  for (; r < row_end; ++r) quant_row_tile<Q, 1, T, kG>(W, r, x, size_t(W.cols), y, ldy, false);
 }
 
 // quant_row_tiles for a token count known only at run time, 1 <= n <= T.
-template <class Q, int T = Q::kQuantRowTokens>
+template <class Q, int kG, int T = Q::kQuantRowTokens>
 void quant_row_tiles_n(int n, const QuantView& W, const float* x, float* y, size_t ldy,
                        int row_begin, int row_end) {
-  if (n == T) return quant_row_tiles<Q, T>(W, x, y, ldy, row_begin, row_end);
-  if constexpr (T > 1) quant_row_tiles_n<Q, T - 1>(n, W, x, y, ldy, row_begin, row_end);
+  if (n == T) return quant_row_tiles<Q, T, kG>(W, x, y, ldy, row_begin, row_end);
+  if constexpr (T > 1) quant_row_tiles_n<Q, kG, T - 1>(n, W, x, y, ldy, row_begin, row_end);
+}
+
+// quant_row_tiles_n with the common group sizes known at compile time.
+template <class Q>
+void quant_rows(int n, const QuantView& W, const float* x, float* y, size_t ldy, int row_begin,
+                int row_end) {
+  switch (W.group) {
+    case 32: return quant_row_tiles_n<Q, 32>(n, W, x, y, ldy, row_begin, row_end);
+    case 64: return quant_row_tiles_n<Q, 64>(n, W, x, y, ldy, row_begin, row_end);
+    case 128: return quant_row_tiles_n<Q, 128>(n, W, x, y, ldy, row_begin, row_end);
+    case 256: return quant_row_tiles_n<Q, 256>(n, W, x, y, ldy, row_begin, row_end);
+  }
+  quant_row_tiles_n<Q, 0>(n, W, x, y, ldy, row_begin, row_end);
 }
 
 }  // namespace

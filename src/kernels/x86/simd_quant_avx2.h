@@ -10,10 +10,20 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_common.h"
 #include "kernels/x86/simd_avx2.h"
 
 namespace llamafast::kernels {
 namespace {
+
+// The first `count` (<= 16) bytes at p, zeros after, without reading past
+// them (AVX2 has no masked byte loads). Out of line: only ragged groups take
+// it, and its buffer would otherwise push the kernels' vectors to the stack.
+__attribute__((noinline)) __m128i copy_bytes(const void* p, int count) {
+  alignas(16) uint8_t tmp[16] = {};
+  std::memcpy(tmp, p, size_t(count));
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
+}
 
 struct Avx2Quant : Avx2 {
   // quant_rows.h tile: 4 rows x 1 token. Each q4 row needs two constants of
@@ -37,9 +47,7 @@ struct Avx2Quant : Avx2 {
   // `count` (<= kLanes) bytes, zeros after; no byte past them is read.
   static __m128i load_bytes(const uint8_t* p, int count) {
     if (count == kLanes) return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
-    uint8_t tmp[kLanes] = {};
-    std::memcpy(tmp, p, size_t(count));
-    return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(tmp));
+    return copy_bytes(p, count);
   }
 
   // q8: `count` int8 weights times the group's scale (broadcast in `scale`).
@@ -119,16 +127,15 @@ struct Int256 {
 
   static __m128i load16(const void* p, int count) {
     if (count == 16) return _mm_loadu_si128(static_cast<const __m128i*>(p));
-    alignas(16) uint8_t tmp[16] = {};
-    std::memcpy(tmp, p, size_t(count));
-    return _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
+    return copy_bytes(p, count);
   }
   // `count` (<= kBytes) bytes, zeros after.
   static VI load(const void* p, int count) {
     if (count == kBytes) return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-    alignas(32) uint8_t tmp[kBytes] = {};
-    std::memcpy(tmp, p, size_t(count));
-    return _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(copy_bytes(p, imin(count, 16))),
+                                   copy_bytes(static_cast<const uint8_t*>(p) + 16,
+                                                  imax(0, count - 16)),
+                                   1);
   }
   // [a[0 .. ca) | b[0 .. cb)], each half zero-padded to kBytes / 2.
   static VI load_halves(const int8_t* a, int ca, const int8_t* b, int cb) {
@@ -136,8 +143,12 @@ struct Int256 {
   }
   // `count` (<= kBytes / 2) bytes of q4 weights -> [low nibbles | high nibbles].
   static VI nibbles(const uint8_t* p, int count) {
-    const __m128i b = load16(p, count);
-    const VI v = _mm256_inserti128_si256(_mm256_castsi128_si256(b), _mm_srli_epi16(b, 4), 1);
+    // Both halves hold the bytes; the upper one takes them shifted. (A
+    // 128-bit shift then an insert makes GCC 12 bounce the vector through
+    // the stack when AVX-512 is enabled.)
+    const VI both = count == 16 ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))
+                                : _mm256_broadcastsi128_si256(copy_bytes(p, count));
+    const VI v = _mm256_blend_epi32(both, _mm256_srli_epi16(both, 4), 0xF0);
     return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
   }
 
@@ -163,7 +174,18 @@ struct Int256 {
 
   static VF fzero() { return _mm256_setzero_ps(); }
   static VF to_float(VI v) { return _mm256_cvtepi32_ps(v); }
-  static VF fma(VF a, float b, VF c) { return _mm256_fmadd_ps(a, _mm256_set1_ps(b), c); }
+  // A group's scale, broadcast.
+  static VF scale(const std::byte* p, bool f16) {
+    if (f16) {
+      uint16_t h;
+      std::memcpy(&h, p, sizeof h);
+      return _mm256_cvtph_ps(_mm_set1_epi16(short(h)));  // exact
+    }
+    float f;
+    std::memcpy(&f, p, sizeof f);
+    return _mm256_set1_ps(f);
+  }
+  static VF fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
   static void hsum4(VF a, VF b, VF c, VF d, float* out) { Avx2::hsum4(a, b, c, d, out); }
 };
 

@@ -140,7 +140,18 @@ struct Int512 {
 
   static VF fzero() { return _mm512_setzero_ps(); }
   static VF to_float(VI v) { return _mm512_cvtepi32_ps(v); }
-  static VF fma(VF a, float b, VF c) { return _mm512_fmadd_ps(a, _mm512_set1_ps(b), c); }
+  // A group's scale, broadcast.
+  static VF scale(const std::byte* p, bool f16) {
+    if (f16) {
+      uint16_t h;
+      std::memcpy(&h, p, sizeof h);
+      return _mm512_cvtph_ps(_mm256_set1_epi16(short(h)));  // exact
+    }
+    float f;
+    std::memcpy(&f, p, sizeof f);
+    return _mm512_set1_ps(f);
+  }
+  static VF fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
   static void hsum4(VF a, VF b, VF c, VF d, float* out) { Avx512::hsum4(a, b, c, d, out); }
 };
 
