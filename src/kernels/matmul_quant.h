@@ -1,7 +1,6 @@
 // The SIMD quantized matmul (q8 / q4 weights): picks the kernel for the
-// activations and the token count. Q is the ISA's quant traits, I256 / I512
-// its integer dot products for groups of up to 32 columns / longer ones (a
-// q4 group of 32 is 16 bytes: one 256-bit vector of its nibbles).
+// activations and the token count. Q is the ISA's quant traits, I its
+// integer dot products (x86/simd_quant_*.h).
 // See simd_common.h for how and where to include it.
 #pragma once
 
@@ -23,7 +22,7 @@ namespace {
 template <class Q>
 constexpr int kQuantRowPathMaxTokens = 2 * Q::kQuantRowTokens;
 
-template <class Q, class I256, class I512>
+template <class Q, class I>
 void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
                   int row_end) {
   const size_t ld = size_t(ldy);
@@ -37,13 +36,12 @@ void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ld
       return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
     }
     switch (W.quant.group) {  // the common sizes get constant trip counts
-      case 32: return int8_matmul<Q, I256, 32>(W, x, n, y, ld, row_begin, row_end);
-      case 64: return int8_matmul<Q, I512, 64>(W, x, n, y, ld, row_begin, row_end);
-      case 128: return int8_matmul<Q, I512, 128>(W, x, n, y, ld, row_begin, row_end);
-      case 256: return int8_matmul<Q, I512, 256>(W, x, n, y, ld, row_begin, row_end);
+      case 32: return int8_matmul<Q, I, 32>(W, x, n, y, ld, row_begin, row_end);
+      case 64: return int8_matmul<Q, I, 64>(W, x, n, y, ld, row_begin, row_end);
+      case 128: return int8_matmul<Q, I, 128>(W, x, n, y, ld, row_begin, row_end);
+      case 256: return int8_matmul<Q, I, 256>(W, x, n, y, ld, row_begin, row_end);
     }
-    if (W.quant.group >= 64) return int8_matmul<Q, I512, 0>(W, x, n, y, ld, row_begin, row_end);
-    return int8_matmul<Q, I256, 0>(W, x, n, y, ld, row_begin, row_end);
+    return int8_matmul<Q, I, 0>(W, x, n, y, ld, row_begin, row_end);
   } else if (n <= kQuantRowPathMaxTokens<Q>) {
     const QuantView view(W);
     for (int t0 = 0; t0 < n; t0 += Q::kQuantRowTokens) {
@@ -56,11 +54,11 @@ void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ld
 }
 
 // Quant for matmul_simd.h's matmul.
-template <class Q, class I256, class I512>
+template <class Q, class I>
 struct QuantKernels {
   static void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
                      int row_begin, int row_end) {
-    matmul_quant<Q, I256, I512>(W, x, n, y, ldy, row_begin, row_end);
+    matmul_quant<Q, I>(W, x, n, y, ldy, row_begin, row_end);
   }
 };
 

@@ -134,10 +134,61 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
     }
   };
 
+  constexpr bool kPairs = kG == 32 && B == 64;
+  // Two whole groups of 32 in one 512-bit vector: a group's 32 activations
+  // (or 16 bytes of q4 nibbles) would fill only half of one, and the
+  // per-group work (scales, conversion, correction) is shared by the pair.
+  const auto pair = [&](int seg, int g, int gc) LLAMAFAST_INLINE_LAMBDA {
+    if constexpr (kPairs) {
+      const size_t goff = size_t(g) * W.group_stride, soff = size_t(g) * W.scale_group_stride;
+      VI ia[R][T];
+  #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) {
+        const VI init = corrected ? I::lane0_pair(corr[t * nseg + seg], corr[t * nseg + seg + 1])
+                                  : I::zero();
+  #pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) ia[r][t] = init;
+      }
+      if (prefetch) next.upto(goff + 2 * W.group_stride, soff + W.scale_group_stride + scale_bytes);
+      const int8_t* xs = xq + (gc - c0);
+      VI xv[T];
+  #pragma GCC unroll 4
+      for (int t = 0; t < T; ++t) xv[t] = I::load(xs + t * ldq, B);
+  #pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* w0 = wrow[r] + goff;
+        const uint8_t* w1 = w0 + W.group_stride;
+        if (W.q4) {
+          const VI wv = I::nibbles_pair(w0, w1);
+  #pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) ia[r][t] = I::dot_u(ia[r][t], wv, xv[t]);
+        } else {
+          const VI wv = I::load_halves(reinterpret_cast<const int8_t*>(w0), B / 2,
+                                       reinterpret_cast<const int8_t*>(w1), B / 2);
+  #pragma GCC unroll 4
+          for (int t = 0; t < T; ++t) ia[r][t] = I::dot_q8(ia[r][t], wv, xv[t]);
+        }
+      }
+  #pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const VF scale = I::scale_pair(srow[r] + soff, srow[r] + soff + W.scale_group_stride,
+                                       W.f16_scales);
+  #pragma GCC unroll 4
+        for (int t = 0; t < T; ++t) fa[r][t] = I::fma(I::to_float(ia[r][t]), scale, fa[r][t]);
+      }
+    }
+  };
   const int g0 = c0 / W.group;
   for (int seg = 0; seg < nseg; ++seg) {
     const int g = g0 + seg, gc = g * W.group;
     const int c = imax(c0, gc), end = imin(c0 + k, gc + W.group_len(g));
+    if constexpr (kPairs) {
+      if (c == gc && gc + 2 * kG <= imin(c0 + k, W.cols)) {
+        pair(seg, g, gc);
+        ++seg;
+        continue;
+      }
+    }
     if (kG > 0 && c == gc && end - c == kG) {
       segment(seg, g, gc, c, std::integral_constant<int, kG>{});
     } else {

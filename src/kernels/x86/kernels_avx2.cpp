@@ -14,7 +14,7 @@ namespace llamafast::kernels::avx2 {
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
   using Int = Int256<DotKind::maddubs>;
-  kernels::matmul<Avx2, QuantKernels<Avx2Quant, Int, Int>>(W, x, n, y, ldy, row_begin, row_end);
+  kernels::matmul<Avx2, QuantKernels<Avx2Quant, Int>>(W, x, n, y, ldy, row_begin, row_end);
 }
 
 void row_to_f32(DType dtype, const void* src, float* dst, int n) {

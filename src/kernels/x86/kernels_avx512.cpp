@@ -15,14 +15,13 @@
 #include "kernels/matmul_simd.h"
 #include "kernels/vector_ops.h"
 #include "kernels/x86/simd_avx512.h"
-#include "kernels/x86/simd_quant_avx2.h"
 #include "kernels/x86/simd_quant_avx512.h"
 
 namespace llamafast::kernels::avx512 {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
-  using Quant = QuantKernels<Avx512Quant, Int256<DotKind::maddubs>, Int512<false>>;
+  using Quant = QuantKernels<Avx512Quant, Int512<false>>;
   kernels::matmul<Avx512, Quant>(W, x, n, y, ldy, row_begin, row_end);
 }
 

@@ -1,6 +1,6 @@
-// Quantized-weight operations for the AVX2 + FMA + F16C tables (and the
-// 256-bit integer dot products the AVX-512 tables use for groups of 32), for
-// the ISA-neutral templates quant_rows.h, quant_panels.h and quant_int8.h.
+// Quantized-weight operations for the AVX2 + FMA + F16C tables (with and
+// without AVX-VNNI), for the ISA-neutral templates quant_rows.h,
+// quant_panels.h and quant_int8.h.
 // Include only from files compiled with the AVX2 flags (see simd_avx2.h).
 #pragma once
 
@@ -106,9 +106,8 @@ struct Avx2Quant : Avx2 {
 
 // How u8 x s8 products are summed, four at a time, into int32 lanes.
 enum class DotKind {
-  maddubs,    // AVX2 vpmaddubsw + vpmaddwd: pairs saturate at int16, see below
-  vnni_vex,   // AVX-VNNI vpdpbusd (VEX encoding, Alder Lake, Zen 5)
-  vnni_evex,  // AVX512-VNNI vpdpbusd on ymm (needs AVX512VL)
+  maddubs,  // AVX2 vpmaddubsw + vpmaddwd: pairs saturate at int16, see below
+  vnni,     // AVX-VNNI vpdpbusd (VEX encoded: Alder Lake, Zen 5)
 };
 
 // 256-bit integer dot products for quant_int8.h: 32 weights per instruction.
@@ -143,9 +142,7 @@ struct Int256 {
   }
   // `count` (<= kBytes / 2) bytes of q4 weights -> [low nibbles | high nibbles].
   static VI nibbles(const uint8_t* p, int count) {
-    // Both halves hold the bytes; the upper one takes them shifted. (A
-    // 128-bit shift then an insert makes GCC 12 bounce the vector through
-    // the stack when AVX-512 is enabled.)
+    // Both halves hold the bytes; the upper one takes them shifted.
     const VI both = count == 16 ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))
                                 : _mm256_broadcastsi128_si256(copy_bytes(p, count));
     const VI v = _mm256_blend_epi32(both, _mm256_srli_epi16(both, 4), 0xF0);
@@ -154,10 +151,8 @@ struct Int256 {
 
   // acc + sums of 4 products u * x, u unsigned (q4 nibbles: <= 15).
   static VI dot_u(VI acc, VI u, VI x) {
-    if constexpr (kDot == DotKind::vnni_vex) {
+    if constexpr (kDot == DotKind::vnni) {
       return _mm256_dpbusd_avx_epi32(acc, u, x);
-    } else if constexpr (kDot == DotKind::vnni_evex) {
-      return _mm256_dpbusd_epi32(acc, u, x);
     } else {
       const __m256i pairs = _mm256_maddubs_epi16(u, x);
       return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));

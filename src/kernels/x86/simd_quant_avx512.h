@@ -89,12 +89,17 @@ struct Int512 {
   using VI = __m512i;
   using VF = __m512;
   static constexpr int kBytes = 64;
-  // As Int256 (simd_quant_avx2.h): unsigned w + 128 for vpdpbusd, |w| and
-  // x * sign(w) for vpmaddubsw.
+  // q8 weights are made unsigned (w + 128) for vpdpbusd, whose sums do not
+  // saturate; the caller subtracts 128 * sum(x). vpmaddubsw would saturate on
+  // 255 * 127 * 2, so it takes |w| and x * sign(w) instead (at most 128 * 127 * 2).
   static constexpr int kQ8Offset = kVnni ? 128 : 0;
 
   static VI zero() { return _mm512_setzero_si512(); }
   static VI lane0(int32_t v) { return _mm512_zextsi128_si512(_mm_cvtsi32_si128(v)); }
+  // a in lane 0, b in lane 8 (the first of each half), zeros elsewhere.
+  static VI lane0_pair(int32_t a, int32_t b) {
+    return _mm512_inserti32x4(lane0(a), _mm_cvtsi32_si128(b), 2);
+  }
 
   // `count` (0 <= count <= kBytes) bytes, zeros after; masked loads read none
   // past them.
@@ -115,6 +120,17 @@ struct Int512 {
     const __m256i b = load32(p, count);
     const VI both = _mm512_inserti64x4(_mm512_castsi256_si512(b), b, 1);
     const VI shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    return _mm512_and_si512(_mm512_srlv_epi16(both, shifts), _mm512_set1_epi8(0x0F));
+  }
+
+  // Two groups of 32 q4 weights (16 bytes each at p0, p1) ->
+  // [low nibbles of p0 | high of p0 | low of p1 | high of p1].
+  static VI nibbles_pair(const uint8_t* p0, const uint8_t* p1) {
+    const __m256i b0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
+    const __m256i b1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)));
+    const VI both = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
+    const VI shifts = _mm512_set_epi64(0x0004000400040004, 0x0004000400040004, 0, 0,
+                                       0x0004000400040004, 0x0004000400040004, 0, 0);
     return _mm512_and_si512(_mm512_srlv_epi16(both, shifts), _mm512_set1_epi8(0x0F));
   }
 
@@ -150,6 +166,21 @@ struct Int512 {
     float f;
     std::memcpy(&f, p, sizeof f);
     return _mm512_set1_ps(f);
+  }
+  // Two groups' scales: p0's in lanes 0-7, p1's in lanes 8-15.
+  static VF scale_pair(const std::byte* p0, const std::byte* p1, bool f16) {
+    if (f16) {
+      uint16_t h0, h1;
+      std::memcpy(&h0, p0, sizeof h0);
+      std::memcpy(&h1, p1, sizeof h1);
+      const __m256i halves = _mm256_inserti128_si256(
+          _mm256_castsi128_si256(_mm_set1_epi16(short(h0))), _mm_set1_epi16(short(h1)), 1);
+      return _mm512_cvtph_ps(halves);  // exact
+    }
+    float f0, f1;
+    std::memcpy(&f0, p0, sizeof f0);
+    std::memcpy(&f1, p1, sizeof f1);
+    return _mm512_insertf32x8(_mm512_set1_ps(f0), _mm256_set1_ps(f1), 1);
   }
   static VF fma(VF a, VF b, VF c) { return _mm512_fmadd_ps(a, b, c); }
   static void hsum4(VF a, VF b, VF c, VF d, float* out) { Avx512::hsum4(a, b, c, d, out); }
