@@ -45,8 +45,8 @@ void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ld
   } else if (n <= kQuantRowPathMaxTokens<Q>) {
     const QuantView view(W);
     for (int t0 = 0; t0 < n; t0 += Q::kQuantRowTokens) {
-      quant_rows<Q>(imin(Q::kQuantRowTokens, n - t0), view, x + size_t(t0) * W.cols,
-                           y + t0 * ld, ld, row_begin, row_end);
+      quant_rows<Q>(imin(Q::kQuantRowTokens, n - t0), view, x + size_t(t0) * W.cols, y + t0 * ld,
+                    ld, row_begin, row_end);
     }
   } else {
     quant_panel_matmul<Q>(W, x, n, y, ld, row_begin, row_end);
