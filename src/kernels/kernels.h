@@ -102,7 +102,8 @@ struct KernelTable {
   void (*axpy)(float alpha, const float* x, float* y, int n);
 
   // quantize_activations (above) with this table's vector operations: bit for
-  // bit the same integers and scale. The int8_activations matmuls use it.
+  // bit the same integers and scale. The table's int8_activations matmuls
+  // quantize each token with the same vector code.
   float (*quantize_activations)(const float* x, int n, int8_t* q);
 };
 
