@@ -24,8 +24,8 @@ typename Q::V dequantize(const WeightMatrix& M, const QuantView& W, int r, int c
   const int g = c / W.group, j = c - g * W.group, len = W.group_len(g);
   if (j + count <= len) {
     const uint8_t* p = W.group_data(r, g);
-    const float scale = Q::scale(W.scale_at(r, g), W.f16_scales);
-    if (!W.q4) return Q::q8(p + j, count, Q::set1(scale));
+    const typename Q::V scale = Q::scale(W.scale_at(r, g), W.f16_scales);
+    if (!W.q4) return Q::q8(p + j, count, scale);
     const int h = (len + 1) / 2;
     typename Q::V lo, hi;
     if (j + count <= h) {

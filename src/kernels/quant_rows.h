@@ -58,7 +58,7 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
     if (!W.q4) {
       V scale[R];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) scale[r] = Q::set1(Q::scale(srow[r] + soff, W.f16_scales));
+      for (int r = 0; r < R; ++r) scale[r] = Q::scale(srow[r] + soff, W.f16_scales);
       const auto piece = [&](int j, int count) LLAMAFAST_INLINE_LAMBDA {
         V xv[T];
 #pragma GCC unroll 4

@@ -33,15 +33,16 @@ struct Avx2Quant : Avx2 {
   // the weights, activations and constants.
   static constexpr int kInt8Tokens = 1;
 
-  static float scale(const std::byte* p, bool f16) {
+  // A group's scale, broadcast (f16 -> f32 is exact).
+  static V scale(const std::byte* p, bool f16) {
     if (f16) {
       uint16_t h;
       std::memcpy(&h, p, sizeof h);
-      return _cvtsh_ss(h);  // exact
+      return _mm256_cvtph_ps(_mm_set1_epi16(short(h)));
     }
     float f;
     std::memcpy(&f, p, sizeof f);
-    return f;
+    return _mm256_set1_ps(f);
   }
 
   // `count` (<= kLanes) bytes, zeros after; no byte past them is read.
@@ -59,7 +60,7 @@ struct Avx2Quant : Avx2 {
   struct Nibbles {
     V scale, offset;
   };
-  static Nibbles nibbles(float scale) { return {_mm256_set1_ps(scale), _mm256_set1_ps(-8.0f * scale)}; }
+  static Nibbles nibbles(V scale) { return {scale, _mm256_mul_ps(scale, _mm256_set1_ps(-8.0f))}; }
   // The low nibbles of `count` bytes (columns j ..) and their high nibbles
   // (columns h + j ..) as scaled weights.
   static void q4(const uint8_t* p, int count, const Nibbles& n, V& lo, V& hi) {
@@ -169,17 +170,7 @@ struct Int256 {
 
   static VF fzero() { return _mm256_setzero_ps(); }
   static VF to_float(VI v) { return _mm256_cvtepi32_ps(v); }
-  // A group's scale, broadcast.
-  static VF scale(const std::byte* p, bool f16) {
-    if (f16) {
-      uint16_t h;
-      std::memcpy(&h, p, sizeof h);
-      return _mm256_cvtph_ps(_mm_set1_epi16(short(h)));  // exact
-    }
-    float f;
-    std::memcpy(&f, p, sizeof f);
-    return _mm256_set1_ps(f);
-  }
+  static VF scale(const std::byte* p, bool f16) { return Avx2Quant::scale(p, f16); }
   static VF fma(VF a, VF b, VF c) { return _mm256_fmadd_ps(a, b, c); }
   static void hsum4(VF a, VF b, VF c, VF d, float* out) { Avx2::hsum4(a, b, c, d, out); }
 };

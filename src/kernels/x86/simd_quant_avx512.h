@@ -22,15 +22,16 @@ struct Avx512Quant : Avx512 {
   // 3 activation vectors, a weight vector and the constants.
   static constexpr int kInt8Tokens = 3;
 
-  static float scale(const std::byte* p, bool f16) {
+  // A group's scale, broadcast (f16 -> f32 is exact).
+  static V scale(const std::byte* p, bool f16) {
     if (f16) {
       uint16_t h;
       std::memcpy(&h, p, sizeof h);
-      return _cvtsh_ss(h);  // exact
+      return _mm512_cvtph_ps(_mm256_set1_epi16(short(h)));
     }
     float f;
     std::memcpy(&f, p, sizeof f);
-    return f;
+    return _mm512_set1_ps(f);
   }
 
   // `count` (<= kLanes) bytes, zeros after; a masked load reads none past them.
@@ -48,9 +49,9 @@ struct Avx512Quant : Avx512 {
   // vpermps reads only the low 4 bits of each index, so one instruction masks,
   // converts and scales a vector of nibbles.
   using Nibbles = V;
-  static Nibbles nibbles(float scale) {
+  static Nibbles nibbles(V scale) {
     const V values = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm512_mul_ps(values, _mm512_set1_ps(scale));
+    return _mm512_mul_ps(values, scale);
   }
   // The low nibbles of `count` bytes (columns j ..) and their high nibbles
   // (columns h + j ..) as scaled weights.
@@ -156,17 +157,7 @@ struct Int512 {
 
   static VF fzero() { return _mm512_setzero_ps(); }
   static VF to_float(VI v) { return _mm512_cvtepi32_ps(v); }
-  // A group's scale, broadcast.
-  static VF scale(const std::byte* p, bool f16) {
-    if (f16) {
-      uint16_t h;
-      std::memcpy(&h, p, sizeof h);
-      return _mm512_cvtph_ps(_mm256_set1_epi16(short(h)));  // exact
-    }
-    float f;
-    std::memcpy(&f, p, sizeof f);
-    return _mm512_set1_ps(f);
-  }
+  static VF scale(const std::byte* p, bool f16) { return Avx512Quant::scale(p, f16); }
   // Two groups' scales: p0's in lanes 0-7, p1's in lanes 8-15.
   static VF scale_pair(const std::byte* p0, const std::byte* p1, bool f16) {
     if (f16) {
