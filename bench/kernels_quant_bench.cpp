@@ -28,16 +28,14 @@ constexpr size_t kPoolBytes = size_t(256) << 20;
 struct Format {
   const char* name;
   DType dtype;
-  int group;   // 0: one group per row
-  bool gguf;   // (f16 scale, integers) blocks; otherwise integers then a scale array
+  int group;  // 0: one group per row
+  bool gguf;  // (f16 scale, integers) blocks; otherwise integers then a scale array
   DType scale_dtype;
 };
 
 constexpr Format kFormats[] = {
-    {"q8-row", DType::q8, 0, false, DType::f32},
-    {"q4-g32", DType::q4, 32, false, DType::f16},
-    {"q4-g128", DType::q4, 128, false, DType::f16},
-    {"Q8_0", DType::q8, 32, true, DType::f16},
+    {"q8-row", DType::q8, 0, false, DType::f32},    {"q4-g32", DType::q4, 32, false, DType::f16},
+    {"q4-g128", DType::q4, 128, false, DType::f16}, {"Q8_0", DType::q8, 32, true, DType::f16},
     {"Q4_0", DType::q4, 32, true, DType::f16},
 };
 

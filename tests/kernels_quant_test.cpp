@@ -6,6 +6,8 @@
 // them crashes the test. Each test runs once per ISA and skips where the CPU
 // cannot run it.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,9 +16,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "common/half.h"
 #include "kernels/kernels.h"
@@ -117,7 +116,8 @@ class QuantMatrix {
     for (int r = 0; r < qc.rows; ++r) {
       for (int g = 0; g < groups; ++g) {
         auto* p = static_cast<std::byte*>(const_cast<void*>(L.scales)) +
-                  static_cast<size_t>(r) * L.scale_row_stride + static_cast<size_t>(g) * L.scale_group_stride;
+                  static_cast<size_t>(r) * L.scale_row_stride +
+                  static_cast<size_t>(g) * L.scale_group_stride;
         const float s = scale(rng);
         if (qc.scale_dtype == DType::f16) {
           const uint16_t h = f32_to_f16(s);
@@ -168,7 +168,8 @@ class Activations {
       : buffer_(static_cast<size_t>(n) * static_cast<size_t>(cols) * sizeof(float)) {
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
     float* x = data();
-    for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(cols); ++i) x[i] = dist(rng);
+    for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(cols); ++i)
+      x[i] = dist(rng);
   }
   float* data() const { return reinterpret_cast<float*>(buffer_.data()); }
 
@@ -214,8 +215,8 @@ void expect_matches_reference(const KernelTable& table, const WeightMatrix& W, c
       const double diff = std::fabs(double(y[i]) - double(y_ref[i]));
       if (!(diff <= tol)) {
         ++bad;
-        ADD_FAILURE() << "y[t=" << t << ", r=" << r << "] = " << y[i] << ", reference "
-                      << y_ref[i] << ", |diff| " << diff << " > tolerance " << tol;
+        ADD_FAILURE() << "y[t=" << t << ", r=" << r << "] = " << y[i] << ", reference " << y_ref[i]
+                      << ", |diff| " << diff << " > tolerance " << tol;
       }
     }
   }

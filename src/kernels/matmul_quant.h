@@ -56,8 +56,8 @@ void matmul_quant(const WeightMatrix& W, const float* x, int n, float* y, int ld
 // Quant for matmul_simd.h's matmul.
 template <class Q, class I>
 struct QuantKernels {
-  static void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
-                     int row_begin, int row_end) {
+  static void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+                     int row_end) {
     matmul_quant<Q, I>(W, x, n, y, ldy, row_begin, row_end);
   }
 };

@@ -51,9 +51,8 @@ float quantize_activations_simd(const float* x, int n, int8_t* q) {
 // constant trip counts and no partial loads.
 template <class Q, class I, int R, int T, int kG>
 LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t* xq, int ldq,
-                                       const int32_t* corr, int nseg, int c0, int k,
-                                       const float* s, float* y, size_t ldy, bool accumulate,
-                                       bool prefetch) {
+                                       const int32_t* corr, int nseg, int c0, int k, const float* s,
+                                       float* y, size_t ldy, bool accumulate, bool prefetch) {
   using VI = typename I::VI;
   using VF = typename I::VF;
   constexpr int B = I::kBytes;
@@ -113,7 +112,8 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
       const auto piece = [&](int j, int lo, int hi) LLAMAFAST_INLINE_LAMBDA {
         VI xv[T];
 #pragma GCC unroll 4
-        for (int t = 0; t < T; ++t) xv[t] = I::load_halves(xs + t * ldq + j, lo, xs + t * ldq + h + j, hi);
+        for (int t = 0; t < T; ++t)
+          xv[t] = I::load_halves(xs + t * ldq + j, lo, xs + t * ldq + h + j, hi);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
           const VI wv = I::nibbles(w[r] + j, lo);
@@ -142,38 +142,38 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
     if constexpr (kPairs) {
       const size_t goff = size_t(g) * W.group_stride, soff = size_t(g) * W.scale_group_stride;
       VI ia[R][T];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int t = 0; t < T; ++t) {
-        const VI init = corrected ? I::lane0_pair(corr[t * nseg + seg], corr[t * nseg + seg + 1])
-                                  : I::zero();
-  #pragma GCC unroll 4
+        const VI init =
+            corrected ? I::lane0_pair(corr[t * nseg + seg], corr[t * nseg + seg + 1]) : I::zero();
+#pragma GCC unroll 4
         for (int r = 0; r < R; ++r) ia[r][t] = init;
       }
       if (prefetch) next.upto(goff + 2 * W.group_stride, soff + W.scale_group_stride + scale_bytes);
       const int8_t* xs = xq + (gc - c0);
       VI xv[T];
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int t = 0; t < T; ++t) xv[t] = I::load(xs + t * ldq, B);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const uint8_t* w0 = wrow[r] + goff;
         const uint8_t* w1 = w0 + W.group_stride;
         if (W.q4) {
           const VI wv = I::nibbles_pair(w0, w1);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) ia[r][t] = I::dot_u(ia[r][t], wv, xv[t]);
         } else {
           const VI wv = I::load_halves(reinterpret_cast<const int8_t*>(w0), B / 2,
                                        reinterpret_cast<const int8_t*>(w1), B / 2);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
           for (int t = 0; t < T; ++t) ia[r][t] = I::dot_q8(ia[r][t], wv, xv[t]);
         }
       }
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        const VF scale = I::scale_pair(srow[r] + soff, srow[r] + soff + W.scale_group_stride,
-                                       W.f16_scales);
-  #pragma GCC unroll 4
+        const VF scale =
+            I::scale_pair(srow[r] + soff, srow[r] + soff + W.scale_group_stride, W.f16_scales);
+#pragma GCC unroll 4
         for (int t = 0; t < T; ++t) fa[r][t] = I::fma(I::to_float(ia[r][t]), scale, fa[r][t]);
       }
     }
@@ -225,8 +225,8 @@ void int8_token_tiles(const QuantView& W, int r0, const int8_t* xq, int ldq, con
   }
   if constexpr (T > 1) {
     if (t < nt) {
-      int8_token_tiles<Q, I, R, kG, T - 1>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg,
-                                           nt - t, c0, k, s + t, y + t * ldy, ldy, accumulate,
+      int8_token_tiles<Q, I, R, kG, T - 1>(W, r0, xq + t * ldq, ldq, corr + t * nseg, nseg, nt - t,
+                                           c0, k, s + t, y + t * ldy, ldy, accumulate,
                                            prefetch && t == 0);
     }
   }
@@ -235,8 +235,8 @@ void int8_token_tiles(const QuantView& W, int r0, const int8_t* xq, int ldq, con
 // Requires q8, or q4 with group <= kActBytes (matmul_quant.h checks); kG as
 // for int8_tile.
 template <class Q, class I, int kG>
-void int8_matmul(const WeightMatrix& M, const float* x, int n, float* y, size_t ldy,
-                 int row_begin, int row_end) {
+void int8_matmul(const WeightMatrix& M, const float* x, int n, float* y, size_t ldy, int row_begin,
+                 int row_end) {
   const QuantView W(M);
   const int cols = W.cols, G = W.group;
   // Column blocks of whole groups; a q8 group too long for the buffer is

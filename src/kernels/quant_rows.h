@@ -22,8 +22,8 @@ namespace {
 // FMAs per weight byte do not wait on each other. kG > 0: W.group == kG,
 // known at compile time.
 template <class Q, int R, int T, int kG>
-LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const float* x,
-                                            size_t ldx, float* y, size_t ldy, bool prefetch) {
+LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const float* x, size_t ldx,
+                                            float* y, size_t ldy, bool prefetch) {
   using V = typename Q::V;
   constexpr int L = Q::kLanes;
   constexpr int U = T == 1 ? 2 : 1;
@@ -89,7 +89,7 @@ LLAMAFAST_ALWAYS_INLINE void quant_row_tile(const QuantView& W, int r0, const fl
           xlo[t] = lo_count == L ? Q::load(xt + j) : Q::load_tail(xt + j, lo_count);
           // A ragged odd group's last high nibble is no column: its weight
           // meets a zero here.
-          xhi[t] = hi_count == L ? Q::load(xt + h + j)
+          xhi[t] = hi_count == L  ? Q::load(xt + h + j)
                    : hi_count > 0 ? Q::load_tail(xt + h + j, hi_count)
                                   : Q::zero();
         }

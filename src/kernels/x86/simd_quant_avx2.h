@@ -90,7 +90,8 @@ struct Avx2Quant : Avx2 {
     const V s = set1(inv);
     for (int i = 0; i < n; i += kLanes) {
       const int count = imin(kLanes, n - i);
-      __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(count == kLanes ? load(x + i) : load_tail(x + i, count), s));
+      __m256i v = _mm256_cvtps_epi32(
+          _mm256_mul_ps(count == kLanes ? load(x + i) : load_tail(x + i, count), s));
       v = _mm256_max_epi32(_mm256_min_epi32(v, _mm256_set1_epi32(127)), _mm256_set1_epi32(-127));
       const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
       const __m128i b = _mm_packs_epi16(w, w);
@@ -132,10 +133,9 @@ struct Int256 {
   // `count` (<= kBytes) bytes, zeros after.
   static VI load(const void* p, int count) {
     if (count == kBytes) return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-    return _mm256_inserti128_si256(_mm256_castsi128_si256(copy_bytes(p, imin(count, 16))),
-                                   copy_bytes(static_cast<const uint8_t*>(p) + 16,
-                                                  imax(0, count - 16)),
-                                   1);
+    return _mm256_inserti128_si256(
+        _mm256_castsi128_si256(copy_bytes(p, imin(count, 16))),
+        copy_bytes(static_cast<const uint8_t*>(p) + 16, imax(0, count - 16)), 1);
   }
   // [a[0 .. ca) | b[0 .. cb)], each half zero-padded to kBytes / 2.
   static VI load_halves(const int8_t* a, int ca, const int8_t* b, int cb) {
@@ -144,8 +144,10 @@ struct Int256 {
   // `count` (<= kBytes / 2) bytes of q4 weights -> [low nibbles | high nibbles].
   static VI nibbles(const uint8_t* p, int count) {
     // Both halves hold the bytes; the upper one takes them shifted.
-    const VI both = count == 16 ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))
-                                : _mm256_broadcastsi128_si256(copy_bytes(p, count));
+    const VI both =
+        count == 16
+            ? _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))
+            : _mm256_broadcastsi128_si256(copy_bytes(p, count));
     const VI v = _mm256_blend_epi32(both, _mm256_srli_epi16(both, 4), 0xF0);
     return _mm256_and_si256(v, _mm256_set1_epi8(0x0F));
   }

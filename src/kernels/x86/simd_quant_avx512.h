@@ -77,7 +77,8 @@ struct Avx512Quant : Avx512 {
     const V s = set1(inv);
     for (int i = 0; i < n; i += kLanes) {
       const int count = imin(kLanes, n - i);
-      __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(count == kLanes ? load(x + i) : load_tail(x + i, count), s));
+      __m512i v = _mm512_cvtps_epi32(
+          _mm512_mul_ps(count == kLanes ? load(x + i) : load_tail(x + i, count), s));
       v = _mm512_max_epi32(_mm512_min_epi32(v, _mm512_set1_epi32(127)), _mm512_set1_epi32(-127));
       _mm512_mask_cvtepi32_storeu_epi8(q + i, mask(count), v);
     }
@@ -105,12 +106,14 @@ struct Int512 {
   // `count` (0 <= count <= kBytes) bytes, zeros after; masked loads read none
   // past them.
   static VI load(const void* p, int count) {
-    return count == kBytes ? _mm512_loadu_si512(p)
-                           : _mm512_maskz_loadu_epi8(_cvtu64_mask64(count > 0 ? ~0ull >> (64 - count) : 0), p);
+    return count == kBytes
+               ? _mm512_loadu_si512(p)
+               : _mm512_maskz_loadu_epi8(_cvtu64_mask64(count > 0 ? ~0ull >> (64 - count) : 0), p);
   }
   static __m256i load32(const void* p, int count) {
-    return count == 32 ? _mm256_loadu_si256(static_cast<const __m256i*>(p))
-                       : _mm256_maskz_loadu_epi8(_cvtu32_mask32(count > 0 ? ~0u >> (32 - count) : 0), p);
+    return count == 32
+               ? _mm256_loadu_si256(static_cast<const __m256i*>(p))
+               : _mm256_maskz_loadu_epi8(_cvtu32_mask32(count > 0 ? ~0u >> (32 - count) : 0), p);
   }
   // [a[0 .. ca) | b[0 .. cb)], each half zero-padded to kBytes / 2.
   static VI load_halves(const int8_t* a, int ca, const int8_t* b, int cb) {
@@ -127,8 +130,10 @@ struct Int512 {
   // Two groups of 32 q4 weights (16 bytes each at p0, p1) ->
   // [low nibbles of p0 | high of p0 | low of p1 | high of p1].
   static VI nibbles_pair(const uint8_t* p0, const uint8_t* p1) {
-    const __m256i b0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
-    const __m256i b1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)));
+    const __m256i b0 =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p0)));
+    const __m256i b1 =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p1)));
     const VI both = _mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1);
     const VI shifts = _mm512_set_epi64(0x0004000400040004, 0x0004000400040004, 0, 0,
                                        0x0004000400040004, 0x0004000400040004, 0, 0);
@@ -150,7 +155,8 @@ struct Int512 {
       return dot_u(acc, _mm512_xor_si512(w, _mm512_set1_epi8(char(0x80))), x);
     } else {
       // No vpsignb in AVX-512: negate x where w < 0 under a mask.
-      const VI signed_x = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+      const VI signed_x =
+          _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
       return dot_u(acc, _mm512_abs_epi8(w), signed_x);
     }
   }
