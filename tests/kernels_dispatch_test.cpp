@@ -16,7 +16,7 @@ namespace {
 
 // What the tables' compile flags need, the best first.
 const KernelTable* expected_best() {
-  for (const char* isa : {"avx512", "avx2", "neon"}) {
+  for (const char* isa : {"avx512vnni", "avx512", "avx2vnni", "avx2", "neon"}) {
     if (const KernelTable* t = find(isa)) return t;
   }
   return &scalar_table();
@@ -30,9 +30,11 @@ TEST(KernelDispatch, FindReturnsATableOnlyForIsasTheCpuRuns) {
   const CpuFeatures& cpu = cpu_features();
   EXPECT_EQ(find("avx2") != nullptr, cpu.has_avx2_table());
   EXPECT_EQ(find("avx512") != nullptr, cpu.has_avx512_table());
+  EXPECT_EQ(find("avx2vnni") != nullptr, cpu.has_avx2vnni_table());
+  EXPECT_EQ(find("avx512vnni") != nullptr, cpu.has_avx512vnni_table());
   EXPECT_EQ(find("neon"), nullptr);
 #endif
-  for (const char* isa : {"scalar", "avx2", "avx512", "neon"}) {
+  for (const char* isa : {"scalar", "avx2", "avx2vnni", "avx512", "avx512vnni", "neon"}) {
     if (const KernelTable* t = find(isa)) {
       EXPECT_EQ(t->isa, isa);
     }
@@ -53,7 +55,7 @@ TEST(KernelDispatch, ChooseIsaHonoursASupportedRequestSilently) {
 
 TEST(KernelDispatch, ChooseIsaFallsBackToTheBestAndSaysWhyForAnUnsupportedIsa) {
   // Some known ISA this machine cannot run, if there is one.
-  for (const char* isa : {"neon", "avx512", "avx2"}) {
+  for (const char* isa : {"neon", "avx512vnni", "avx512", "avx2vnni", "avx2"}) {
     if (find(isa) != nullptr) continue;
     const IsaChoice choice = choose_isa(isa);
     EXPECT_EQ(choice.table, expected_best());

@@ -371,7 +371,8 @@ TEST_P(KernelTableTest, AxpyMatchesScalarAndStopsAtTheEnd) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Isa, KernelTableTest, testing::Values("avx2", "avx512", "neon"),
+INSTANTIATE_TEST_SUITE_P(Isa, KernelTableTest,
+                         testing::Values("avx2", "avx2vnni", "avx512", "avx512vnni", "neon"),
                          [](const testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace

@@ -29,6 +29,10 @@ struct CpuFeatures {
   bool has_avx512_table() const {
     return has_avx2_table() && avx512f && avx512bw && avx512dq && avx512vl;
   }
+  // kernels_avx2_vnni.cpp: the AVX2 set plus -mavxvnni.
+  bool has_avx2vnni_table() const { return has_avx2_table() && avx_vnni; }
+  // kernels_avx512_vnni.cpp: the AVX-512 set plus -mavx512vnni.
+  bool has_avx512vnni_table() const { return has_avx512_table() && avx512_vnni; }
 };
 
 const CpuFeatures& cpu_features();

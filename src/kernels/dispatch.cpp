@@ -13,20 +13,27 @@ namespace llamafast::kernels {
 namespace {
 
 #if LLAMAFAST_HAVE_X86_KERNELS
-constexpr KernelTable kAvx2{"avx2", avx2::matmul, avx2::row_to_f32, avx2::dot, avx2::axpy};
-constexpr KernelTable kAvx512{"avx512", avx512::matmul, avx512::row_to_f32, avx512::dot,
-                              avx512::axpy};
+constexpr KernelTable kAvx2{"avx2",     avx2::matmul, avx2::row_to_f32,
+                            avx2::dot,  avx2::axpy,   avx2::quantize_activations};
+constexpr KernelTable kAvx2Vnni{"avx2vnni", avx2vnni::matmul, avx2::row_to_f32,
+                                avx2::dot,  avx2::axpy,       avx2::quantize_activations};
+constexpr KernelTable kAvx512{"avx512",    avx512::matmul, avx512::row_to_f32,
+                              avx512::dot, avx512::axpy,   avx512::quantize_activations};
+constexpr KernelTable kAvx512Vnni{"avx512vnni", avx512vnni::matmul, avx512::row_to_f32,
+                                  avx512::dot,  avx512::axpy,       avx512::quantize_activations};
 #endif
 #if LLAMAFAST_HAVE_NEON_KERNELS
-constexpr KernelTable kNeon{"neon", neon::matmul, neon::row_to_f32, neon::dot, neon::axpy};
+constexpr KernelTable kNeon{"neon", neon::matmul, neon::row_to_f32, neon::dot, neon::axpy,
+                            quantize_activations};
 #endif
 
 // Every ISA name LLAMAFAST_ISA understands, on any build.
-constexpr std::array<std::string_view, 4> kKnownIsas{"scalar", "avx2", "avx512", "neon"};
+constexpr std::array<std::string_view, 6> kKnownIsas{"scalar", "avx2",       "avx2vnni",
+                                                     "avx512", "avx512vnni", "neon"};
 
 // Fastest first.
 const KernelTable& best_table() {
-  for (std::string_view isa : {"avx512", "avx2", "neon"}) {
+  for (std::string_view isa : {"avx512vnni", "avx512", "avx2vnni", "avx2", "neon"}) {
     if (const KernelTable* t = find(isa)) return *t;
   }
   return scalar_table();
@@ -47,7 +54,9 @@ const KernelTable* find(std::string_view isa) {
 #if LLAMAFAST_HAVE_X86_KERNELS
   const CpuFeatures& cpu = cpu_features();
   if (isa == "avx2" && cpu.has_avx2_table()) return &kAvx2;
+  if (isa == "avx2vnni" && cpu.has_avx2vnni_table()) return &kAvx2Vnni;
   if (isa == "avx512" && cpu.has_avx512_table()) return &kAvx512;
+  if (isa == "avx512vnni" && cpu.has_avx512vnni_table()) return &kAvx512Vnni;
 #endif
 #if LLAMAFAST_HAVE_NEON_KERNELS
   if (isa == "neon" && cpu_features().neon) return &kNeon;
@@ -64,7 +73,8 @@ IsaChoice choose_isa(std::string_view requested) {
   for (std::string_view isa : kKnownIsas) known = known || isa == requested;
   std::string note = "LLAMAFAST_ISA=" + std::string(requested);
   note += known ? " is not supported by this CPU or build"
-                : " is not an instruction set llamafast knows (scalar, avx2, avx512, neon)";
+                : " is not an instruction set llamafast knows (scalar, avx2, avx2vnni, avx512, "
+                  "avx512vnni, neon)";
   note += "; using " + std::string(best.isa);
   return {&best, std::move(note)};
 }

@@ -18,6 +18,7 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
 float dot(const float* a, const float* b, int n);
 void axpy(float alpha, const float* x, float* y, int n);
+float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx2
 
 namespace avx512 {  // x86/kernels_avx512.cpp
@@ -26,7 +27,20 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
 float dot(const float* a, const float* b, int n);
 void axpy(float alpha, const float* x, float* y, int n);
+float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx512
+
+// The same tables with vpdpbusd for the int8_activations matmuls: only matmul
+// differs (float weights go to the base table's).
+namespace avx2vnni {  // x86/kernels_avx2_vnni.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+}  // namespace avx2vnni
+
+namespace avx512vnni {  // x86/kernels_avx512_vnni.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+}  // namespace avx512vnni
 
 #endif
 

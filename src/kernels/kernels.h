@@ -1,9 +1,11 @@
 // The one interface to the numeric kernels. Each instruction set provides a
-// KernelTable: scalar.cpp is the reference; x86/kernels_avx2.cpp,
-// x86/kernels_avx512.cpp and arm/kernels_neon.cpp are the fast ones, built
-// from ISA-neutral templates (matmul_simd.h, vector_ops.h). dispatch.cpp picks
-// one at run time from the CPU's features (cpu_features.h), or from
-// LLAMAFAST_ISA=scalar|avx2|avx512|neon.
+// KernelTable: scalar.cpp is the reference; x86/kernels_avx2*.cpp,
+// x86/kernels_avx512*.cpp and arm/kernels_neon.cpp are the fast ones, built
+// from ISA-neutral templates (matmul_simd.h, matmul_quant.h, vector_ops.h).
+// The *vnni tables are their base table with integer dot products by
+// vpdpbusd for the int8_activations matmuls. dispatch.cpp picks one at run
+// time from the CPU's features (cpu_features.h), or from
+// LLAMAFAST_ISA=scalar|avx2|avx2vnni|avx512|avx512vnni|neon.
 //
 // Contract shared by every table:
 //  - Pointers need only their element's natural alignment. Weight rows whose
@@ -12,7 +14,7 @@
 //    on a cache line.
 //  - Kernels read only the elements they are given: never past the last weight
 //    of a row or the last activation, so buffers need no padding.
-//  - Kernels never allocate and keep no state (matmul uses up to 40 KiB of
+//  - Kernels never allocate and keep no state (matmul uses up to 48 KiB of
 //    stack): any number of threads may call them at once on disjoint outputs.
 //  - Inputs and outputs must not overlap.
 #pragma once
@@ -98,6 +100,11 @@ struct KernelTable {
 
   // y[i] += alpha * x[i]
   void (*axpy)(float alpha, const float* x, float* y, int n);
+
+  // quantize_activations (above) with this table's vector operations: bit for
+  // bit the same integers and scale. The table's int8_activations matmuls
+  // quantize each token with the same vector code.
+  float (*quantize_activations)(const float* x, int n, int8_t* q);
 };
 
 // The table chosen for this process (decided once, thread-safe): the best one

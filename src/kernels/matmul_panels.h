@@ -27,28 +27,22 @@ namespace {
 constexpr int kPanelCols = 256;
 constexpr int kPanelTokenBlock = 192;  // multiple of every Isa::kPanelTokens
 
-// P[c * 2L + j] = float(W[j, c]) for j < rows (<= 2L), c < k (<= kPanelCols);
+// P[c * 2L + j] = row j's column c for j < rows (<= 2L), c < k (<= kPanelCols);
 // zero for the missing rows and for columns k .. k rounded up to L.
-template <class Isa, class Wt>
-void pack_panel(const Wt* w, size_t ldw, int rows, int k, float* P) {
+// load_row(j, c, count) returns columns c .. c+count (count <= L) of panel row
+// j as fp32, zeros after: the weight type's widening (below) or the quantized
+// weights' dequantization (quant_panels.h).
+template <class Isa, class LoadRow>
+LLAMAFAST_ALWAYS_INLINE void pack_panel(int rows, int k, float* P, const LoadRow& load_row) {
   using V = typename Isa::V;
   constexpr int L = Isa::kLanes;
   for (int g = 0; g < 2; ++g) {
     const int group_rows = imax(0, imin(L, rows - g * L));
-    const Wt* wg = w + g * L * ldw;
     for (int c = 0; c < k; c += L) {
       const int count = imin(L, k - c);
       V v[L];
 #pragma GCC unroll 16
-      for (int j = 0; j < L; ++j) {
-        if (j >= group_rows) {
-          v[j] = Isa::zero();
-        } else if (count == L) {
-          v[j] = Isa::load(wg + j * ldw + c);
-        } else {
-          v[j] = Isa::load_tail(wg + j * ldw + c, count);
-        }
-      }
+      for (int j = 0; j < L; ++j) v[j] = j < group_rows ? load_row(g * L + j, c, count) : Isa::zero();
       Isa::transpose(v);  // v[i] = column c + i of these L rows
 #pragma GCC unroll 16
       for (int i = 0; i < L; ++i) Isa::store(P + (c + i) * 2 * L + g * L, v[i]);
@@ -114,14 +108,15 @@ void panel_token_tiles(const float* P, const float* x, size_t ldx, int nt, int k
   }
 }
 
-template <class Isa, class Wt>
-void panel_matmul(const Wt* W, int cols, const float* x, int n, float* y, size_t ldy,
+// y = x W^T over rows [row_begin, row_end) for any weight format:
+// pack(r, rows, c0, k, P) packs rows r .. r+rows, columns c0 .. c0+k into P.
+template <class Isa, class Pack>
+void panel_matmul(const Pack& pack, int cols, const float* x, int n, float* y, size_t ldy,
                   int row_begin, int row_end) {
   constexpr int kPanelRows = 2 * Isa::kLanes;
   static_assert(kPanelCols % Isa::kLanes == 0 && kPanelTokenBlock % Isa::kPanelTokens == 0);
   // 32 KiB with AVX-512: stays in L1 (48 KiB on Zen 4/5, Intel since Ice Lake).
   alignas(64) float P[kPanelCols * kPanelRows];
-  const size_t ldw = size_t(cols);
 
   for (int t0 = 0; t0 < n; t0 += kPanelTokenBlock) {
     const int nt = imin(kPanelTokenBlock, n - t0);
@@ -131,11 +126,25 @@ void panel_matmul(const Wt* W, int cols, const float* x, int n, float* y, size_t
       const int k = imin(kPanelCols, cols - c0);
       for (int r = row_begin; r < row_end; r += kPanelRows) {
         const int rows = imin(kPanelRows, row_end - r);
-        pack_panel<Isa>(W + r * ldw + c0, ldw, rows, k, P);
-        panel_token_tiles<Isa>(P, xb + c0, ldw, nt, k, yb + r, ldy, rows, c0 > 0);
+        pack(r, rows, c0, k, P);
+        panel_token_tiles<Isa>(P, xb + c0, size_t(cols), nt, k, yb + r, ldy, rows, c0 > 0);
       }
     }
   }
+}
+
+// panel_matmul over float weights (f32, f16, bf16), widened as they are packed.
+template <class Isa, class Wt>
+void panel_matmul(const Wt* W, int cols, const float* x, int n, float* y, size_t ldy,
+                  int row_begin, int row_end) {
+  const size_t ldw = size_t(cols);
+  const auto pack = [&](int r, int rows, int c0, int k, float* P) {
+    const Wt* w = W + r * ldw + c0;
+    pack_panel<Isa>(rows, k, P, [&](int j, int c, int count) {
+      return count == Isa::kLanes ? Isa::load(w + j * ldw + c) : Isa::load_tail(w + j * ldw + c, count);
+    });
+  };
+  panel_matmul<Isa>(pack, cols, x, n, y, ldy, row_begin, row_end);
 }
 
 }  // namespace

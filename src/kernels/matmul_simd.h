@@ -1,6 +1,8 @@
 // The SIMD matmul: picks the row-streaming kernel (matmul_rows.h) for decode
 // and a few tokens, the packed-panel kernel (matmul_panels.h) for more, and
-// instantiates both for the weight dtype. See simd_common.h for how and where
+// instantiates both for the weight dtype. Quantized weights go to
+// Quant::matmul: the ISA's own kernels (matmul_quant.h) where it has them,
+// the scalar reference otherwise. See simd_common.h for how and where
 // to include it.
 #pragma once
 
@@ -41,7 +43,14 @@ void matmul_typed(const Wt* W, int cols, const float* x, int n, float* y, size_t
   }
 }
 
-template <class Isa>
+struct ReferenceQuant {
+  static void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
+                     int row_begin, int row_end) {
+    matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
+  }
+};
+
+template <class Isa, class Quant = ReferenceQuant>
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
   if (n <= 0 || row_begin >= row_end) return;
@@ -57,7 +66,7 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
                                row_begin, row_end);
     case DType::q8:
     case DType::q4:
-      return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
+      return Quant::matmul(W, x, n, y, ldy, row_begin, row_end);
   }
 }
 

@@ -50,7 +50,7 @@ void axpy(float alpha, const float* x, float* y, int n) {
 }  // namespace
 
 const KernelTable& scalar_table() {
-  static const KernelTable table{"scalar", matmul, row_to_f32, dot, axpy};
+  static const KernelTable table{"scalar", matmul, row_to_f32, dot, axpy, quantize_activations};
   return table;
 }
 

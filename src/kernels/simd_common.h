@@ -11,6 +11,9 @@
 #pragma once
 
 #define LLAMAFAST_ALWAYS_INLINE inline __attribute__((always_inline))
+// For lambdas inside the kernels (after the parameter list): their
+// accumulators must stay in registers, which a lambda left uninlined spills.
+#define LLAMAFAST_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace llamafast::kernels {
 namespace {

@@ -3,15 +3,18 @@
 // flags (see src/CMakeLists.txt) and only runs after dispatch.cpp has checked
 // the CPU, so it must stay free of code that could run before that check.
 #include "kernels/isa_tables.h"
+#include "kernels/matmul_quant.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/vector_ops.h"
 #include "kernels/x86/simd_avx2.h"
+#include "kernels/x86/simd_quant_avx2.h"
 
 namespace llamafast::kernels::avx2 {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
-  kernels::matmul<Avx2>(W, x, n, y, ldy, row_begin, row_end);
+  using Int = Int256<DotKind::maddubs>;
+  kernels::matmul<Avx2, QuantKernels<Avx2Quant, Int>>(W, x, n, y, ldy, row_begin, row_end);
 }
 
 void row_to_f32(DType dtype, const void* src, float* dst, int n) {
@@ -21,5 +24,9 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
 float dot(const float* a, const float* b, int n) { return kernels::dot<Avx2>(a, b, n); }
 
 void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Avx2>(alpha, x, y, n); }
+
+float quantize_activations(const float* x, int n, int8_t* q) {
+  return quantize_activations_simd<Avx2Quant>(x, n, q);
+}
 
 }  // namespace llamafast::kernels::avx2

@@ -11,15 +11,18 @@
 #endif
 
 #include "kernels/isa_tables.h"
+#include "kernels/matmul_quant.h"
 #include "kernels/matmul_simd.h"
 #include "kernels/vector_ops.h"
 #include "kernels/x86/simd_avx512.h"
+#include "kernels/x86/simd_quant_avx512.h"
 
 namespace llamafast::kernels::avx512 {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
-  kernels::matmul<Avx512>(W, x, n, y, ldy, row_begin, row_end);
+  using Quant = QuantKernels<Avx512Quant, Int512<false>>;
+  kernels::matmul<Avx512, Quant>(W, x, n, y, ldy, row_begin, row_end);
 }
 
 void row_to_f32(DType dtype, const void* src, float* dst, int n) {
@@ -29,5 +32,9 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
 float dot(const float* a, const float* b, int n) { return kernels::dot<Avx512>(a, b, n); }
 
 void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Avx512>(alpha, x, y, n); }
+
+float quantize_activations(const float* x, int n, int8_t* q) {
+  return quantize_activations_simd<Avx512Quant>(x, n, q);
+}
 
 }  // namespace llamafast::kernels::avx512

@@ -1,0 +1,22 @@
+// The AVX-512 table with AVX512-VNNI (vpdpbusd): its own quantized matmuls;
+// float weights go to the AVX-512 table's.
+// Compiled with the AVX-512 flags plus -mavx512vnni (see src/CMakeLists.txt).
+// GCC 12's AVX-512 intrinsics trip -W(maybe-)uninitialized: see kernels_avx512.cpp.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include "kernels/isa_tables.h"
+#include "kernels/matmul_quant.h"
+#include "kernels/x86/simd_quant_avx512.h"
+
+namespace llamafast::kernels::avx512vnni {
+
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end) {
+  if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
+  matmul_quant<Avx512Quant, Int512<true>>(W, x, n, y, ldy, row_begin, row_end);
+}
+
+}  // namespace llamafast::kernels::avx512vnni

@@ -1,0 +1,376 @@
+// Every kernel table's quantized matmuls (q8 / q4 weights, fp32 or int8
+// activations) against matmul_quant_reference on fresh random data, in
+// llamafast's own layout and GGUF's Q8_0 / Q4_0 block layout, with f16 and
+// f32 scales, ragged last groups and odd group sizes. Weights, scales and
+// activations end where an inaccessible page begins, so a read past any of
+// them crashes the test. Each test runs once per ISA and skips where the CPU
+// cannot run it.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/half.h"
+#include "kernels/kernels.h"
+#include "kernels/quant_reference.h"
+
+namespace llamafast::kernels {
+namespace {
+
+// Weight-only: the tables and the reference form the same products
+// x_c * (scale * q_c) up to one rounding (some tables fold the scale into the
+// weight, the reference applies it to the group's sum) and add them in
+// different orders, so kernels_test.cpp's argument applies: within about
+// sqrt(cols) * 2^-24 of sum_c |x_c w_c| in practice, 1e-5 of it never flags a
+// correct reordering and flags any dropped, doubled or misplaced product.
+// int8 activations: every group's integer sum is exact in both; what remains
+// is fp32 rounding of scale * isum * s terms and of their sum, bounded the
+// same way by sum_c |s xq_c scale q_c|.
+constexpr double kRelTol = 1e-5;
+constexpr double kAbsTol = 1e-30;
+constexpr float kSentinel = -12345.678f;
+
+// `bytes` of storage ending exactly where an inaccessible page begins.
+class GuardedBuffer {
+ public:
+  explicit GuardedBuffer(size_t bytes) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t data_pages = (bytes + page - 1) / page;
+    size_ = (data_pages + 1) * page;
+    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+    base_ = static_cast<std::byte*>(p);
+    mprotect(base_ + data_pages * page, page, PROT_NONE);
+    data_ = base_ + data_pages * page - bytes;
+  }
+  ~GuardedBuffer() {
+    if (base_) munmap(base_, size_);
+  }
+  GuardedBuffer(const GuardedBuffer&) = delete;
+  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
+  std::byte* data() const { return data_; }
+
+ private:
+  std::byte* base_ = nullptr;
+  std::byte* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+enum class Layout {
+  own,   // llamafast: a row's groups back to back, scales in a [rows, groups] array
+  gguf,  // blocks of (scale, group's integers), as GGUF's Q8_0 / Q4_0
+};
+
+struct QuantCase {
+  DType dtype;
+  Layout layout;
+  DType scale_dtype;
+  int rows, cols, group;
+  bool int8_activations;
+
+  std::string describe() const {
+    return std::string(dtype_name(dtype)) + (layout == Layout::own ? " own" : " gguf") +
+           " scales=" + std::string(dtype_name(scale_dtype)) + " rows=" + std::to_string(rows) +
+           " cols=" + std::to_string(cols) + " group=" + std::to_string(group) +
+           (int8_activations ? " int8-activations" : " fp32-activations");
+  }
+};
+
+// A random quantized matrix in guarded memory: the last row's last group ends
+// at a guard page, and so do the scales.
+class QuantMatrix {
+ public:
+  QuantMatrix(const QuantCase& qc, std::mt19937& rng)
+      : data_(data_bytes(qc)), scales_(qc.layout == Layout::own ? scale_bytes(qc) : 0) {
+    const int G = qc.group, groups = (qc.cols + G - 1) / G;
+    const size_t ssize = qc.scale_dtype == DType::f16 ? 2 : 4;
+    QuantLayout& L = W_.quant;
+    L.group = G;
+    L.scale_dtype = qc.scale_dtype;
+    std::byte* base = data_.data();
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (size_t i = 0; i < data_bytes(qc); ++i) base[i] = std::byte(byte(rng));
+    if (qc.layout == Layout::own) {
+      L.group_stride = group_bytes(qc, G);
+      L.row_stride = row_extent(qc);
+      L.scales = scales_.data();
+      L.scale_group_stride = ssize;
+      L.scale_row_stride = ssize * static_cast<size_t>(groups);
+      W_.data = base;
+    } else {
+      L.group_stride = ssize + group_bytes(qc, G);
+      L.row_stride = L.group_stride * static_cast<size_t>(groups);
+      L.scales = base;
+      L.scale_group_stride = L.group_stride;
+      L.scale_row_stride = L.row_stride;
+      W_.data = base + ssize;
+    }
+    std::uniform_real_distribution<float> scale(-0.1f, 0.1f);
+    for (int r = 0; r < qc.rows; ++r) {
+      for (int g = 0; g < groups; ++g) {
+        auto* p = static_cast<std::byte*>(const_cast<void*>(L.scales)) +
+                  static_cast<size_t>(r) * L.scale_row_stride +
+                  static_cast<size_t>(g) * L.scale_group_stride;
+        const float s = scale(rng);
+        if (qc.scale_dtype == DType::f16) {
+          const uint16_t h = f32_to_f16(s);
+          std::memcpy(p, &h, 2);
+        } else {
+          std::memcpy(p, &s, 4);
+        }
+      }
+    }
+    W_.dtype = qc.dtype;
+    W_.rows = qc.rows;
+    W_.cols = qc.cols;
+    W_.int8_activations = qc.int8_activations;
+  }
+
+  const WeightMatrix& W() const { return W_; }
+
+ private:
+  static size_t group_bytes(const QuantCase& qc, int len) {
+    return qc.dtype == DType::q8 ? static_cast<size_t>(len) : static_cast<size_t>(len + 1) / 2;
+  }
+  // Bytes of one row's integers in the own layout.
+  static size_t row_extent(const QuantCase& qc) {
+    const int G = qc.group, full = qc.cols / G, last = qc.cols - full * G;
+    return static_cast<size_t>(full) * group_bytes(qc, G) + (last ? group_bytes(qc, last) : 0);
+  }
+  // Up to the last byte of the last row's last group, no further.
+  static size_t data_bytes(const QuantCase& qc) {
+    const int G = qc.group, groups = (qc.cols + G - 1) / G, last = qc.cols - (groups - 1) * G;
+    if (qc.layout == Layout::own) return static_cast<size_t>(qc.rows) * row_extent(qc);
+    const size_t ssize = qc.scale_dtype == DType::f16 ? 2 : 4;
+    const size_t block = ssize + group_bytes(qc, G);
+    return (static_cast<size_t>(qc.rows) * groups - 1) * block + ssize + group_bytes(qc, last);
+  }
+  static size_t scale_bytes(const QuantCase& qc) {
+    const int groups = (qc.cols + qc.group - 1) / qc.group;
+    return static_cast<size_t>(qc.rows) * groups * (qc.scale_dtype == DType::f16 ? 2 : 4);
+  }
+
+  GuardedBuffer data_, scales_;
+  WeightMatrix W_{DType::q8, nullptr, 0, 0};
+};
+
+// Activations [n, cols] in guarded memory.
+class Activations {
+ public:
+  Activations(int n, int cols, std::mt19937& rng)
+      : buffer_(static_cast<size_t>(n) * static_cast<size_t>(cols) * sizeof(float)) {
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    float* x = data();
+    for (size_t i = 0; i < static_cast<size_t>(n) * static_cast<size_t>(cols); ++i)
+      x[i] = dist(rng);
+  }
+  float* data() const { return reinterpret_cast<float*>(buffer_.data()); }
+
+ private:
+  GuardedBuffer buffer_;
+};
+
+// sum_c |x_c * w_c| for weight-only, sum_c |s xq_c * w_c| for int8
+// activations, where each result's rounding errors live.
+double magnitude(const WeightMatrix& W, const float* xt, int r) {
+  std::vector<float> w(static_cast<size_t>(W.cols));
+  weight_row_to_f32(W, r, w.data());
+  std::vector<int8_t> xq(static_cast<size_t>(W.cols));
+  const float s = quantize_activations(xt, W.cols, xq.data());
+  double m = 0;
+  for (int c = 0; c < W.cols; ++c) {
+    const double xc = W.int8_activations ? double(s) * xq[static_cast<size_t>(c)] : double(xt[c]);
+    m += std::fabs(xc * w[static_cast<size_t>(c)]);
+  }
+  return m;
+}
+
+// The table and the reference on the same inputs, y pre-filled with the
+// sentinel: the requested block within tolerance, the rest untouched.
+void expect_matches_reference(const KernelTable& table, const WeightMatrix& W, const float* x,
+                              int n, int row_begin, int row_end, int ldy) {
+  SCOPED_TRACE("n=" + std::to_string(n) + " rows [" + std::to_string(row_begin) + "," +
+               std::to_string(row_end) + ") ldy=" + std::to_string(ldy));
+  const size_t size = static_cast<size_t>(n) * static_cast<size_t>(ldy);
+  std::vector<float> y_ref(size, kSentinel), y(size, kSentinel);
+  matmul_quant_reference(W, x, n, y_ref.data(), ldy, row_begin, row_end);
+  table.matmul(W, x, n, y.data(), ldy, row_begin, row_end);
+  int bad = 0;
+  for (int t = 0; t < n && bad < 5; ++t) {
+    for (int r = 0; r < ldy && bad < 5; ++r) {
+      const size_t i = static_cast<size_t>(t) * ldy + r;
+      if (r < row_begin || r >= row_end) {
+        ASSERT_EQ(std::memcmp(&y[i], &kSentinel, 4), 0)
+            << "y[t=" << t << ", r=" << r << "] outside the row range was overwritten";
+        continue;
+      }
+      const double tol = kRelTol * magnitude(W, x + static_cast<size_t>(t) * W.cols, r) + kAbsTol;
+      const double diff = std::fabs(double(y[i]) - double(y_ref[i]));
+      if (!(diff <= tol)) {
+        ++bad;
+        ADD_FAILURE() << "y[t=" << t << ", r=" << r << "] = " << y[i] << ", reference " << y_ref[i]
+                      << ", |diff| " << diff << " > tolerance " << tol;
+      }
+    }
+  }
+}
+
+class QuantKernelTest : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    table_ = find(GetParam());
+    if (table_ == nullptr) {
+      GTEST_SKIP() << "the " << GetParam() << " kernels are not supported by this CPU or build";
+    }
+  }
+  const KernelTable& table() const { return *table_; }
+
+ private:
+  const KernelTable* table_ = nullptr;
+};
+
+// Every combination of format, layout, scale type and activations, for group
+// sizes from 32 to 256 and per row, odd ones, and row lengths that leave a
+// ragged (for q4 also odd) last group.
+TEST_P(QuantKernelTest, MatmulMatchesReference) {
+  std::mt19937 rng(2024);
+  for (DType dtype : {DType::q8, DType::q4}) {
+    for (Layout layout : {Layout::own, Layout::gguf}) {
+      for (DType scale_dtype : {DType::f16, DType::f32}) {
+        for (bool int8 : {false, true}) {
+          for (int cols : {32, 33, 172, 256, 300}) {
+            for (int group : {32, 64, 128, 256, 20, 7, cols}) {
+              if (group > cols && group != 256) continue;
+              const QuantCase qc{dtype, layout, scale_dtype, 13, cols, group, int8};
+              SCOPED_TRACE(qc.describe());
+              const QuantMatrix M(qc, rng);
+              for (int n : {1, 2, 3, 7, 16, 33}) {
+                const Activations x(n, cols, rng);
+                expect_matches_reference(table(), M.W(), x.data(), n, 0, qc.rows, qc.rows);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(QuantKernelTest, MatmulWritesOnlyTheRequestedRowsOfY) {
+  std::mt19937 rng(42);
+  for (DType dtype : {DType::q8, DType::q4}) {
+    for (bool int8 : {false, true}) {
+      const QuantCase qc{dtype, Layout::own, DType::f16, 19, 96, 32, int8};
+      SCOPED_TRACE(qc.describe());
+      const QuantMatrix M(qc, rng);
+      for (int n : {1, 2, 9, 100}) {
+        const Activations x(n, qc.cols, rng);
+        for (auto [begin, end] : {std::pair{0, 19}, {5, 14}, {7, 8}, {1, 4}, {17, 19}, {3, 3}}) {
+          expect_matches_reference(table(), M.W(), x.data(), n, begin, end, 23);
+        }
+      }
+    }
+  }
+}
+
+// Shapes that cross the kernels' cache blocks: several column blocks of the
+// int8 activation buffer and of the panels (the last ragged), a q8 group and
+// a q4 group longer than a block, more than one block of tokens.
+TEST_P(QuantKernelTest, MatmulMatchesReferenceAcrossCacheBlocks) {
+  std::mt19937 rng(7);
+  constexpr int rows = 37, cols = 1100;
+  for (DType dtype : {DType::q8, DType::q4}) {
+    for (int group : {32, 128, cols}) {
+      for (bool int8 : {false, true}) {
+        const QuantCase qc{dtype, Layout::own, DType::f32, rows, cols, group, int8};
+        SCOPED_TRACE(qc.describe());
+        const QuantMatrix M(qc, rng);
+        for (int n : {1, 100, 203}) {
+          const Activations x(n, cols, rng);
+          expect_matches_reference(table(), M.W(), x.data(), n, 0, rows, rows + 2);
+        }
+      }
+    }
+  }
+}
+
+// Callers split rows across threads as they like; each row's result must be
+// the same, bit for bit, whichever range it was computed in.
+TEST_P(QuantKernelTest, MatmulRowResultsDoNotDependOnTheRowRange) {
+  std::mt19937 rng(17);
+  constexpr int rows = 45;
+  for (DType dtype : {DType::q8, DType::q4}) {
+    for (Layout layout : {Layout::own, Layout::gguf}) {
+      for (bool int8 : {false, true}) {
+        const QuantCase qc{dtype, layout, DType::f16, rows, 300, 32, int8};
+        const QuantMatrix M(qc, rng);
+        for (int n : {1, 3, 20}) {
+          SCOPED_TRACE(qc.describe() + " n=" + std::to_string(n));
+          const Activations x(n, qc.cols, rng);
+          std::vector<float> whole(static_cast<size_t>(n) * rows), pieces(whole.size());
+          table().matmul(M.W(), x.data(), n, whole.data(), rows, 0, rows);
+          for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
+            table().matmul(M.W(), x.data(), n, pieces.data(), rows, begin,
+                           std::min(rows, begin + size));
+          }
+          ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_P(QuantKernelTest, MatmulOverZeroColumnsWritesZeros) {
+  for (bool int8 : {false, true}) {
+    for (int n : {1, 40}) {
+      WeightMatrix W{DType::q4, nullptr, 3, 0};
+      W.quant.group = 32;
+      W.int8_activations = int8;
+      std::vector<float> y(static_cast<size_t>(n) * 3, kSentinel);
+      table().matmul(W, nullptr, n, y.data(), 3, 0, 3);
+      for (float v : y) EXPECT_EQ(v, 0.0f);
+    }
+  }
+}
+
+// The int8_activations matmuls quantize with the table's quantize_activations:
+// it must give the scalar integers and scale bit for bit, ties (x * 127 / m
+// exactly halfway) included, and write nothing past q[n - 1].
+TEST_P(QuantKernelTest, QuantizeActivationsMatchesScalarBitForBit) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
+  std::vector<int> lengths;
+  for (int n = 0; n <= 70; ++n) lengths.push_back(n);
+  for (int n : {1000, 4097}) lengths.push_back(n);
+  for (int n : lengths) {
+    for (int kind = 0; kind < 3; ++kind) {
+      SCOPED_TRACE("n=" + std::to_string(n) + " kind=" + std::to_string(kind));
+      std::vector<float> x(static_cast<size_t>(n));
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (kind == 0) x[i] = dist(rng);
+        if (kind == 1) x[i] = float(int(i % 253) - 126) + (i % 2 ? 0.5f : -0.5f);  // ties
+        if (kind == 2) x[i] = 0.0f;
+      }
+      if (kind == 1 && n > 0) x[0] = 127.0f;  // m = 127: x * 127 / m = x, halfway cases stay
+      std::vector<int8_t> ref(x.size() + 1, 99), got(x.size() + 1, 99);
+      const float s_ref = quantize_activations(x.data(), n, ref.data());
+      const float s_got = table().quantize_activations(x.data(), n, got.data());
+      ASSERT_EQ(std::memcmp(&s_ref, &s_got, 4), 0) << s_ref << " vs " << s_got;
+      ASSERT_EQ(std::memcmp(ref.data(), got.data(), ref.size()), 0);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Isa, QuantKernelTest,
+                         testing::Values("avx2", "avx2vnni", "avx512", "avx512vnni", "neon"),
+                         [](const testing::TestParamInfo<std::string>& p) { return p.param; });
+
+}  // namespace
+}  // namespace llamafast::kernels
