@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$cli" export -m "$model" "$@" --dtype fp32 -o "$work/base.llf" 2>/dev/null
-"$cli" perplexity -m "$work/base.llf" -f "$text" --kl-base "$work/base.lp" --json >"$work/base.json"
+"$cli" perplexity -m "$work/base.llf" -f "$text" --kl-base "$work/base.lp" --json >"$work/base.json" 2>/dev/null
 
 echo "| scheme | file bytes | ppl | Δppl | mean KL (nats) | p99 KL | top-1 agreement |"
 echo "|---|---|---|---|---|---|---|"
@@ -22,7 +22,7 @@ row() {  # name, export options...
   local name=$1
   shift
   "$cli" export -m "$model" "$@" -o "$work/q.llf" 2>/dev/null
-  "$cli" perplexity -m "$work/q.llf" -f "$text" --kl-base "$work/base.lp" --json >"$work/q.json"
+  "$cli" perplexity -m "$work/q.llf" -f "$text" --kl-base "$work/base.lp" --json >"$work/q.json" 2>/dev/null
   python3 - "$name" "$(stat -c %s "$work/q.llf")" "$work/q.json" <<'PY'
 import json, sys
 name, size, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
