@@ -9,10 +9,18 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release
 
-# The correctness suite once per kernel ISA level this CPU can run.
-for isa in scalar avx2; do
+# The model-level correctness tests once per kernel table below the best one
+# (which the run above used): float and quantized weights, GGUF blocks, .llf
+# exports. The scalar reference skips the quality tests, which are slow there
+# and compare a table with itself.
+model_tests='ModelReference|RealModel|LlfFixture|GgufModel|GgufQuant'
+for isa in scalar avx2 avx2vnni avx512; do
   echo "== tests with LLAMAFAST_ISA=$isa"
-  LLAMAFAST_ISA=$isa ctest --preset release -R 'ModelReference|RealModel' 
+  if [[ $isa == scalar ]]; then
+    LLAMAFAST_ISA=$isa ctest --preset release -R "$model_tests"
+  else
+    LLAMAFAST_ISA=$isa ctest --preset release -R "$model_tests|QuantQuality"
+  fi
 done
 
 cmake --preset asan >/dev/null
