@@ -361,6 +361,32 @@ TEST(LlfDemo, ExportedFileCarriesTheTokenizerAndGeneratesLikeTheSource) {
   EXPECT_FALSE(chat.out.empty());
 }
 
+// generation_config.json's sampling defaults apply when the command line does not
+// set them, from the model directory and from a .llf that embeds the file.
+TEST(LlfDemo, GenerationDefaultsComeWithTheModel) {
+  TempDir dir;
+  const fs::path demo = test::source_dir() / "models" / "demo", copy = dir / "demo";
+  fs::copy(demo, copy);
+  const std::string config = R"({"do_sample": false, "top_p": 0.5})";
+  test::write_file(copy / "generation_config.json", config.data(), config.size());
+  auto m = Model::load({.path = copy.string()});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m.value()->info().generation_defaults.temperature, 0.0f);
+  EXPECT_EQ(m.value()->info().generation_defaults.top_p, 0.5f);
+  EXPECT_FALSE(m.value()->info().generation_defaults.top_k.has_value());
+
+  const std::string args = " -p 'The' -n 24 --seed 1";
+  const auto expected = test::run_cli("generate" + args + " --temperature 0");
+  const auto sampled = test::run_cli("generate" + args);  // the demo has no generation_config.json
+  EXPECT_NE(sampled.out, expected.out) << "seed 1 happens to sample the greedy text: pick another";
+  EXPECT_EQ(test::run_cli("generate -m " + test::quote(copy) + args).out, expected.out);
+  ASSERT_TRUE(export_model({.source = copy.string(), .output = (dir / "d.llf").string()}).ok());
+  EXPECT_EQ(test::run_cli("generate -m " + test::quote(dir / "d.llf") + args).out, expected.out);
+  // The command line wins over the file.
+  EXPECT_EQ(test::run_cli("generate -m " + test::quote(dir / "d.llf") + args + " --temperature 0.8 --top-p 0.95").out,
+            sampled.out);
+}
+
 TEST(LlfCli, ExportInspectVerifyAndBadFiles) {
   TempDir dir;
   const std::string src = fixture("llama2c_mqa").model();

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -25,10 +26,20 @@ struct ModelParams {
   bool load_tokenizer = true;  // false: ids only (logits), no tokenizer needed
 };
 
+// Sampling settings the model's authors ship (Hugging Face generation_config.json,
+// beside the model or embedded in a .llf); unset when it does not say.
+struct GenerationDefaults {
+  std::optional<float> temperature;  // 0 when the file says do_sample: false (greedy)
+  std::optional<int> top_k;
+  std::optional<float> top_p;
+  std::optional<float> repetition_penalty;
+};
+
 // What a loaded model is, for display and sizing.
 struct ModelInfo {
   std::string source;          // path it was loaded from
   std::string tokenizer_path;  // tokenizer file in use; empty when none was loaded
+  GenerationDefaults generation_defaults;
   std::string tokenizer_config_json;  // content of the tokenizer_config.json embedded in the model file, if any
   std::string format;          // "llama2c", "hf-safetensors", ...
   std::string weight_dtype;    // dtype of the matrices ("f32", "bf16", ...)

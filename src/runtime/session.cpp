@@ -2,13 +2,38 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "common/error.h"
+#include "model/generation_config.h"
 #include "runtime/model_impl.h"
 #include "runtime/transformer.h"
 
 namespace llamafast {
+
+namespace {
+
+// generation_config.json: embedded in a .llf, else beside the model (HF directories).
+GenerationDefaults read_generation_defaults(const Checkpoint& ck) {
+  if (ck.embedded_tokenizer) {
+    const std::string_view text = ck.embedded_tokenizer->file("generation_config.json");
+    return text.empty() ? GenerationDefaults{}
+                        : parse_generation_config(text, ck.source + " (embedded generation_config.json)");
+  }
+  if (ck.format != "hf-safetensors") return {};  // only Hugging Face directories ship one
+  const std::filesystem::path dir = std::filesystem::is_directory(ck.source)
+                                        ? std::filesystem::path(ck.source)
+                                        : std::filesystem::path(ck.source).parent_path();
+  const std::filesystem::path file = dir / "generation_config.json";
+  if (!std::filesystem::exists(file)) return {};
+  std::ifstream in(file, std::ios::binary);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return parse_generation_config(text, file.string());
+}
+
+}  // namespace
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
@@ -48,6 +73,7 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
     if (impl->tokenizer) i.tokenizer_path = ck.tokenizer_path;
     if (impl->tokenizer && ck.embedded_tokenizer && params.tokenizer_path.empty())
       i.tokenizer_config_json = ck.embedded_tokenizer->file("tokenizer_config.json");
+    i.generation_defaults = read_generation_defaults(ck);
     i.format = ck.format;
     i.weight_dtype = std::string(dtype_name(impl->weights.layers.front().wq.dtype));
     i.dim = c.dim;

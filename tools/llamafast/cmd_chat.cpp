@@ -74,7 +74,7 @@ void run_chat(const ChatOptions& o) {
   ChatParams params;
   params.system_prompt = o.system;
   set_template(params, o.chat_template);
-  params.sampling = o.sampling.resolved();
+  params.sampling = o.sampling.resolved(model->info());
   params.generation.max_new_tokens = o.max_new_tokens;
   auto chat = check(ChatSession::create(o.model.session(model), params));
   if (interactive) {

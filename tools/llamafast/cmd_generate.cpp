@@ -25,7 +25,7 @@ struct GenerateOptions {
 void run_generate(const GenerateOptions& o) {
   auto model = o.model.load(true);
   auto session = o.model.session(model);
-  const SamplerParams sp = o.sampling.resolved();
+  const SamplerParams sp = o.sampling.resolved(model->info());
   Sampler sampler(sp);
 
   GenerationConfig config;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "llamafast/model.h"
 #include "llamafast/sampler.h"
 
 namespace llamafast::cli {
@@ -13,8 +14,15 @@ struct SamplingOptions {
   bool seed_given = false;
 
   void add(CLI::App& cmd);
-  // The parameters, with a random seed unless --seed was given.
-  SamplerParams resolved() const;
+  // The parameters: the model's own defaults (generation_config.json) for the
+  // options not given on the command line, and a random seed unless --seed was given.
+  SamplerParams resolved(const ModelInfo& model) const;
+
+ private:
+  CLI::Option* temperature_ = nullptr;
+  CLI::Option* top_k_ = nullptr;
+  CLI::Option* top_p_ = nullptr;
+  CLI::Option* repeat_penalty_ = nullptr;
 };
 
 }  // namespace llamafast::cli
