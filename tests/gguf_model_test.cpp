@@ -36,17 +36,6 @@ std::vector<float> logits(const fs::path& model, const std::vector<int>& tokens)
   return out;
 }
 
-// max |got - want| / max |want|
-double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  EXPECT_EQ(got.size(), want.size());
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
-    diff = std::max(diff, double(std::fabs(got[i] - want[i])));
-    scale = std::max(scale, double(std::fabs(want[i])));
-  }
-  return diff / scale;
-}
-
 // A GGUF tensor as f32, decoded from llama.cpp's block formats directly
 // (not through QuantLayout or the kernels).
 std::vector<float> dequantize(const GgufTensor& t) {
@@ -105,14 +94,14 @@ TEST(GgufModel, F32LogitsEqualTheLlama2cOriginal) {
   LLAMAFAST_REQUIRE_SHARED(fs::path(kRndDir) / "rnd128-f32.gguf");
   const auto want = logits(shared_dir() / kRndDir / "rnd128-llama2c.bin", kLongPrompt);
   const auto got = logits(shared_dir() / kRndDir / "rnd128-f32.gguf", kLongPrompt);
-  EXPECT_LT(relative_error(got, want), 1e-5);
+  EXPECT_LT(test::relative_error(got, want), 1e-5);
 }
 
 TEST(GgufModel, AidreamsF32LogitsEqualModelBin) {
   LLAMAFAST_REQUIRE_SHARED("models/aidreams260K/model-f32.gguf");
   const auto want = logits(shared_dir() / "models/aidreams260K/model.bin", kPromptIds);
   const auto got = logits(shared_dir() / "models/aidreams260K/model-f32.gguf", kPromptIds);
-  EXPECT_LT(relative_error(got, want), 1e-5);
+  EXPECT_LT(test::relative_error(got, want), 1e-5);
 }
 
 TEST(GgufModel, AidreamsGreedyGenerationFromTheGgufAlone) {
@@ -166,14 +155,14 @@ TEST_P(GgufQuant, InPlaceBlocksEqualTheirDequantizedWeights) {
   write_dequantized_llama2c(shared_dir() / kRndDir / GetParam().file, dir / "dequantized.bin");
   const auto want = logits(dir / "dequantized.bin", kLongPrompt);
   const auto got = logits(shared_dir() / kRndDir / GetParam().file, kLongPrompt);
-  EXPECT_LT(relative_error(got, want), 1e-4);
+  EXPECT_LT(test::relative_error(got, want), 1e-4);
 }
 
 TEST_P(GgufQuant, StaysWithinTheQuantizationErrorOfTheF32Model) {
   LLAMAFAST_REQUIRE_SHARED(fs::path(kRndDir) / GetParam().file);
   const auto want = logits(shared_dir() / kRndDir / "rnd128-llama2c.bin", kLongPrompt);
   const auto got = logits(shared_dir() / kRndDir / GetParam().file, kLongPrompt);
-  const double err = relative_error(got, want);
+  const double err = test::relative_error(got, want);
   RecordProperty("relative_error", std::to_string(err));
   std::printf("%s: max |logit error| / max |logit| = %.3g\n", GetParam().file, err);
   EXPECT_LT(err, GetParam().bound);

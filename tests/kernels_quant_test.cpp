@@ -18,11 +18,14 @@
 #include <vector>
 
 #include "common/half.h"
+#include "guarded_buffer.h"
 #include "kernels/kernels.h"
 #include "kernels/quant_reference.h"
 
 namespace llamafast::kernels {
 namespace {
+
+using test::GuardedBuffer;
 
 // Weight-only: the tables and the reference form the same products
 // x_c * (scale * q_c) up to one rounding (some tables fold the scale into the
@@ -36,32 +39,6 @@ namespace {
 constexpr double kRelTol = 1e-5;
 constexpr double kAbsTol = 1e-30;
 constexpr float kSentinel = -12345.678f;
-
-// `bytes` of storage ending exactly where an inaccessible page begins.
-class GuardedBuffer {
- public:
-  explicit GuardedBuffer(size_t bytes) {
-    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    const size_t data_pages = (bytes + page - 1) / page;
-    size_ = (data_pages + 1) * page;
-    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    base_ = static_cast<std::byte*>(p);
-    mprotect(base_ + data_pages * page, page, PROT_NONE);
-    data_ = base_ + data_pages * page - bytes;
-  }
-  ~GuardedBuffer() {
-    if (base_) munmap(base_, size_);
-  }
-  GuardedBuffer(const GuardedBuffer&) = delete;
-  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
-  std::byte* data() const { return data_; }
-
- private:
-  std::byte* base_ = nullptr;
-  std::byte* data_ = nullptr;
-  size_t size_ = 0;
-};
 
 enum class Layout {
   own,   // llamafast: a row's groups back to back, scales in a [rows, groups] array

@@ -17,10 +17,13 @@
 #endif
 
 #include "common/half.h"
+#include "guarded_buffer.h"
 #include "kernels/kernels.h"
 
 namespace llamafast::kernels {
 namespace {
+
+using test::GuardedBuffer;
 
 // Tolerance for one output y = sum_c x_c w_c computed by two fp32 kernels that
 // form the same exact products but add them in different orders (lanes, then
@@ -249,33 +252,6 @@ TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
 }
 
 #if defined(__linux__)
-// `bytes` of storage ending exactly where an inaccessible page begins, so that
-// reading one byte past the end crashes the test.
-class GuardedBuffer {
- public:
-  explicit GuardedBuffer(size_t bytes) {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    const size_t data_pages = (bytes + page - 1) / page;
-    size_ = (data_pages + 1) * page;
-    void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-    base_ = static_cast<std::byte*>(p);
-    mprotect(base_ + data_pages * page, page, PROT_NONE);
-    data_ = base_ + data_pages * page - bytes;
-  }
-  ~GuardedBuffer() {
-    if (base_) munmap(base_, size_);
-  }
-  GuardedBuffer(const GuardedBuffer&) = delete;
-  GuardedBuffer& operator=(const GuardedBuffer&) = delete;
-  std::byte* data() const { return data_; }
-
- private:
-  std::byte* base_ = nullptr;
-  std::byte* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
   std::mt19937 rng(99);
   for (DType dtype : kDtypes) {

@@ -31,14 +31,6 @@ std::vector<float> all_logits(const std::string& path, std::span<const int> toke
   return out;
 }
 
-double relative_error(std::span<const float> a, std::span<const float> b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(a[i] - b[i])));
-    scale = std::max(scale, double(std::fabs(b[i])));
-  }
-  return diff / scale;
-}
 
 struct Fixture {
   fs::path dir;
@@ -85,7 +77,7 @@ TEST_P(LlfFixture, UnquantizedExportGivesIdenticalLogits) {
   EXPECT_TRUE(source == exported);
   const std::vector<float> reference = test::read_floats(fx.dir / "logits.f32");
   ASSERT_EQ(reference.size(), exported.size());
-  EXPECT_LT(relative_error(exported, reference), 1e-4);
+  EXPECT_LT(test::relative_error(exported, reference), 1e-4);
 }
 
 // A quantized file computes what a float model holding its dequantized weights
@@ -108,8 +100,8 @@ TEST_P(LlfFixture, QuantizedExportsComputeWithTheirDequantizedWeights) {
     ASSERT_TRUE(st.ok()) << st.message();
     const std::vector<float> q = all_logits((dir / "q.llf").string(), tokens);
     const std::vector<float> dq = all_logits((dir / "dq.llf").string(), tokens);
-    EXPECT_LT(relative_error(q, dq), bound) << "scheme " << int(scheme);
-    EXPECT_GT(relative_error(dq, base), 1e-4) << "quantization changed nothing: scheme " << int(scheme);
+    EXPECT_LT(test::relative_error(q, dq), bound) << "scheme " << int(scheme);
+    EXPECT_GT(test::relative_error(dq, base), 1e-4) << "quantization changed nothing: scheme " << int(scheme);
   }
 }
 

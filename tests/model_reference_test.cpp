@@ -37,15 +37,6 @@ Fixture load_fixture(const std::string& name) {
   return {name, test::read_json(fixtures_dir() / "models" / name / "expected.json")};
 }
 
-// max |a - b| / max |b|: the measure, insensitive to the logits' scale.
-double relative_error(std::span<const float> a, std::span<const float> b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(a[i] - b[i])));
-    scale = std::max(scale, double(std::fabs(b[i])));
-  }
-  return diff / scale;
-}
 
 class ModelReference : public ::testing::TestWithParam<std::string> {
  protected:
@@ -90,7 +81,7 @@ TEST_P(ModelReference, PrefillLogitsMatchReferenceAtEveryPosition) {
   for (size_t t = 0; t < tokens.size(); ++t) {
     const std::span<const float> got(&logits[t * vocab_], size_t(vocab_));
     const std::span<const float> want(&expected[t * vocab_], size_t(vocab_));
-    EXPECT_LT(relative_error(got, want), 1e-4) << "position " << t;
+    EXPECT_LT(test::relative_error(got, want), 1e-4) << "position " << t;
   }
 }
 
@@ -100,7 +91,7 @@ TEST_P(ModelReference, ChunkedPrefillEqualsOnePass) {
   std::vector<float> whole(tokens.size() * vocab_), chunked(whole.size());
   ASSERT_TRUE(new_session(128)->prefill_all(tokens, whole).ok());
   ASSERT_TRUE(new_session(7)->prefill_all(tokens, chunked).ok());
-  EXPECT_LT(relative_error(chunked, whole), 1e-5);
+  EXPECT_LT(test::relative_error(chunked, whole), 1e-5);
 }
 
 TEST_P(ModelReference, DecodeStepsAgreeWithPrefill) {
@@ -112,7 +103,7 @@ TEST_P(ModelReference, DecodeStepsAgreeWithPrefill) {
     auto logits = session->decode(tokens[t]);
     ASSERT_TRUE(logits.ok()) << logits.status().message();
     const std::span<const float> want(&prefilled[t * vocab_], size_t(vocab_));
-    EXPECT_LT(relative_error(logits.value(), want), 1e-5) << "position " << t;
+    EXPECT_LT(test::relative_error(logits.value(), want), 1e-5) << "position " << t;
   }
 }
 

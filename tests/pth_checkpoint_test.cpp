@@ -72,16 +72,6 @@ std::vector<float> fixture_logits(const std::string& fixture, const std::string&
   return logits;
 }
 
-double relative_error(const std::vector<float>& got, const std::vector<float>& want) {
-  if (got.size() != want.size()) return INFINITY;
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    diff = std::max(diff, double(std::fabs(got[i] - want[i])));
-    scale = std::max(scale, double(std::fabs(want[i])));
-  }
-  return diff / scale;
-}
-
 // ------------------------------------------------------------------ Meta
 
 TEST(PthMeta, SingleShardIsUsedInPlaceWithParamsFromTheDirectory) {
@@ -189,7 +179,7 @@ TEST(PthMeta, ParamsFileCanBeGivenExplicitly) {
   fs::copy(kModels / "meta_pth_bf16" / "params.json", dir / "my_params.json");
   const auto want = test::read_floats(kModels / "meta_pth_bf16" / "logits.f32");
   const auto got = fixture_logits("meta_pth_bf16", (dir / "consolidated.00.pth").string(), (dir / "my_params.json").string());
-  EXPECT_LT(relative_error(got, want), 1e-4);
+  EXPECT_LT(test::relative_error(got, want), 1e-4);
 }
 
 // ------------------------------------------------------------------ gpt-fast
@@ -215,7 +205,7 @@ TEST(PthGptFast, ConfigIsInferredFromShapesGivenOnlyNHeads) {
   fs::copy(kModels / "gptfast_pth" / "model.pth", dir / "model.pth");
   write_text(dir / "params.json", R"({"n_heads": 8})");
   const auto want = test::read_floats(kModels / "gptfast_pth" / "logits.f32");
-  EXPECT_LT(relative_error(fixture_logits("gptfast_pth", (dir / "model.pth").string(), ""), want), 1e-4);
+  EXPECT_LT(test::relative_error(fixture_logits("gptfast_pth", (dir / "model.pth").string(), ""), want), 1e-4);
 }
 
 TEST(PthGptFast, WithoutNHeadsTheErrorExplainsWhyItCannotBeInferred) {
@@ -306,7 +296,7 @@ TEST(PthCli, LogitsFromCheckpointAndParams) {
                                test::quote(dir / "llama_params.json") + " --tokens '" + ids + "' -o " +
                                test::quote(dir / "x.f32"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LT(relative_error(test::read_floats(dir / "x.f32"), test::read_floats(fx / "logits.f32")), 1e-4);
+  EXPECT_LT(test::relative_error(test::read_floats(dir / "x.f32"), test::read_floats(fx / "logits.f32")), 1e-4);
 }
 
 TEST(PthCli, BrokenCheckpointExitsWithCode2AndOneLine) {

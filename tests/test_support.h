@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -93,6 +96,18 @@ inline CommandResult run_cli(const std::string& args, const std::string& input =
   const auto out = read_file(dir / "out"), err = read_file(dir / "err");
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, std::string(out.begin(), out.end()),
           std::string(err.begin(), err.end())};
+}
+
+// max |a - b| / max |b|: the measure for logits, insensitive to their
+// scale; infinite when the sizes differ.
+inline double relative_error(std::span<const float> a, std::span<const float> b) {
+  if (a.size() != b.size()) return INFINITY;
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    diff = std::max(diff, double(std::fabs(a[i] - b[i])));
+    scale = std::max(scale, double(std::fabs(b[i])));
+  }
+  return diff / scale;
 }
 
 inline std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
