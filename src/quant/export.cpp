@@ -1,8 +1,8 @@
 // `llamafast export`: any checkpoint -> one .llf file, tensor by tensor.
 //
 // Memory stays flat whatever the model size: each tensor is converted in
-// chunks of rows straight into the output file, and the source pages it came
-// from are released afterwards (only the scales of one tensor are held whole).
+// chunks of rows straight into the output file, and the source pages are
+// released as soon as they are read (only the scales of one tensor are held whole).
 // The layout is planned first, so the metadata (with every offset) is written
 // before the data and the file is produced in a single forward pass.
 #include <fmt/format.h>
@@ -277,10 +277,18 @@ class Exporter {
         }
       }
       w.write(p.offset + uint64_t(r0) * row_bytes, {out.data(), size_t(n) * row_bytes});
+      if (!is_quantized(src.dtype)) {  // float rows are contiguous: drop the ones just read
+        const size_t src_row = size_t(p.cols) * dtype_size(src.dtype);
+        release(static_cast<const std::byte*>(src.data) + size_t(r0) * src_row, size_t(n) * src_row);
+      }
     }
     if (!scales32.empty()) w.write(p.scales_offset, std::as_bytes(std::span(scales32)));
     if (!scales16.empty()) w.write(p.scales_offset, std::as_bytes(std::span(scales16)));
-    for (const MappedFile& f : ck_->files) f.release(src.data, src.nbytes);
+    release(src.data, src.nbytes);
+  }
+
+  void release(const void* p, size_t n) const {
+    for (const MappedFile& f : ck_->files) f.release(p, n);
   }
 
   const ExportOptions& o_;
