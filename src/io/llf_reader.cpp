@@ -86,8 +86,10 @@ Tensor parse_tensor(const json& j, std::span<const std::byte> data, const std::s
   for (int64_t d : t.shape)
     if (d <= 0 || d > std::numeric_limits<int32_t>::max()) fail("{}: invalid dimension {}", where, d);
   const uint64_t rows = t.shape.size() == 2 ? uint64_t(t.shape[0]) : 1, cols = uint64_t(t.shape.back());
+  // At most 2^40 elements, so every size below (bytes of values or scales) fits in 64 bits.
+  if (rows > (uint64_t(1) << 40) / cols) fail("{}: {} x {} elements is too large", where, rows, cols);
   if (!is_quantized(t.dtype)) {
-    t.nbytes = rows * cols * dtype_size(t.dtype);  // < 2^62: both factors < 2^31
+    t.nbytes = rows * cols * dtype_size(t.dtype);
     t.data = region(j, data, t.nbytes, where);
     return t;
   }
@@ -110,7 +112,7 @@ Tensor parse_tensor(const json& j, std::span<const std::byte> data, const std::s
   t.data = region(j, data, rows * q.row_stride, where);
   q.scales = region(s, data, rows * q.scale_row_stride, swhere);
   t.nbytes = rows * (q.row_stride + q.scale_row_stride);
-  t.int8_activations = j.value("int8_activations", false);
+  t.int8_activations = j.contains("int8_activations") && get<bool>(j, "int8_activations", where);
   return t;
 }
 
