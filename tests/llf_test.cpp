@@ -286,6 +286,11 @@ TEST_F(LlfFile, TablesPointingOutsideTheDataAreRefusedEvenWithAValidChecksum) {
   EXPECT_NE(load_error(with_metadata(m.dump())).find("invalid dimension"), std::string::npos);
 
   m = metadata();
+  m["tensors"][2]["shape"] = {2147483647, 2147483647};  // sizes that would overflow 64 bits with group 1
+  m["tensors"][2]["group"] = 2;
+  EXPECT_NE(load_error(with_metadata(m.dump())).find("too large"), std::string::npos);
+
+  m = metadata();
   m["tensors"][2]["dtype"] = "q3";
   EXPECT_NE(load_error(with_metadata(m.dump())).find("unknown dtype"), std::string::npos);
 
