@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <fmt/ranges.h>
+
 #include "llamafast/model.h"
 #include "model/checkpoint.h"
 #include "pth_test_support.h"
@@ -206,6 +208,13 @@ TEST(PthGptFast, ConfigIsInferredFromShapesGivenOnlyNHeads) {
   write_text(dir / "params.json", R"({"n_heads": 8})");
   const auto want = test::read_floats(kModels / "gptfast_pth" / "logits.f32");
   EXPECT_LT(test::relative_error(fixture_logits("gptfast_pth", (dir / "model.pth").string(), ""), want), 1e-4);
+  // --verbose shows where each inferred value came from.
+  const auto ck = read_pth_checkpoint((dir / "model.pth").string(), "");
+  const std::string notes = fmt::format("{}", fmt::join(ck->notes, "\n"));
+  for (const char* field : {"dim inferred from tok_embeddings", "vocab_size inferred from tok_embeddings",
+                            "n_layers inferred from", "n_kv_heads inferred from layers.0.attention.wqkv",
+                            "hidden_dim inferred from layers.0.feed_forward.w1", "hyper-parameters from"})
+    EXPECT_NE(notes.find(field), std::string::npos) << field << " not in:\n" << notes;
 }
 
 TEST(PthGptFast, WithoutNHeadsTheErrorExplainsWhyItCannotBeInferred) {

@@ -40,6 +40,7 @@ struct ModelInfo {
   std::string source;          // path it was loaded from
   std::string tokenizer_path;  // tokenizer file in use; empty when none was loaded
   GenerationDefaults generation_defaults;
+  std::vector<std::string> config_notes;  // where inferred hyper-parameters came from (for -v)
   std::string tokenizer_config_json;  // content of the tokenizer_config.json embedded in the model file, if any
   std::string format;          // "llama2c", "hf-safetensors", ...
   std::string weight_dtype;    // dtype of the matrices ("f32", "bf16", ...)

@@ -182,9 +182,16 @@ int default_context(const ModelConfig& c) {
   return c.vocab_size >= 128000 ? 8192 : 4096;
 }
 
-// The config from the params file, filling in from the tensor shapes what it leaves out.
-ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string& source) {
+// The config from the params file, filling in from the tensor shapes what it
+// leaves out; `notes` says which fields came from where (shown by --verbose).
+ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string& source,
+                        std::vector<std::string>& notes) {
   const std::string& where = p.file.empty() ? source : p.file;
+  notes.push_back(p.file.empty() ? "no params file: hyper-parameters from tensor shapes and defaults"
+                                 : "hyper-parameters from " + p.file);
+  const auto inferred = [&](const char* field, const char* from) {
+    notes.push_back(fmt::format("{} inferred from {}", field, from));
+  };
   ModelConfig c;
   const auto* emb = find_shape(shapes, "tok_embeddings.weight", 2);
   auto from_shapes = [&](const char* field) -> int64_t {
@@ -192,11 +199,14 @@ ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string
          p.file.empty() ? " (no params.json; pass --params)" : "");
   };
   c.dim = int(p.dim ? *p.dim : emb ? (*emb)[1] : from_shapes("dim"));
+  if (!p.dim) inferred("dim", "tok_embeddings.weight");
   c.vocab_size = int(p.vocab_size ? *p.vocab_size : emb ? (*emb)[0] : from_shapes("vocab_size"));
+  if (!p.vocab_size) inferred("vocab_size", "tok_embeddings.weight");
   if (p.n_layers) {
     c.n_layers = *p.n_layers;
   } else {
     for (const auto& [name, shape] : shapes) c.n_layers = std::max(c.n_layers, layer_of(name) + 1);
+    inferred("n_layers", "the layer numbers in tensor names");
   }
   if (!p.n_heads)
     fail("{}: n_heads is not given{}, and it cannot be inferred from tensor shapes (they fix n_heads * head_dim, "
@@ -216,8 +226,10 @@ ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string
     c.n_kv_heads = *p.n_kv_heads;
   } else if (const auto* wk = find_shape(shapes, "layers.0.attention.wk.weight", 2)) {
     c.n_kv_heads = int((*wk)[0] / c.head_dim);
+    inferred("n_kv_heads", "layers.0.attention.wk.weight");
   } else if (const auto* wqkv = find_shape(shapes, "layers.0.attention.wqkv.weight", 2)) {
     c.n_kv_heads = int(((*wqkv)[0] - int64_t(c.n_heads) * c.head_dim) / 2 / c.head_dim);
+    inferred("n_kv_heads", "layers.0.attention.wqkv.weight");
   } else {
     c.n_kv_heads = c.n_heads;
   }
@@ -233,6 +245,7 @@ ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string
     c.hidden_dim = *p.hidden_dim;
   } else if (!p.hidden_from_rule && w1) {
     c.hidden_dim = int((*w1)[0]);
+    inferred("hidden_dim", "layers.0.feed_forward.w1.weight");
   } else {
     const int64_t rule = meta_hidden_dim(c.dim, p.multiple_of, p.ffn_dim_multiplier);
     if (weights_agree && (*w1)[0] != rule)
@@ -249,6 +262,7 @@ ModelConfig make_config(const Params& p, const Shapes& shapes, const std::string
   c.rope_layout = RopeLayout::interleaved;
   c.tied_embeddings = !shapes.count("output.weight");
   c.max_seq_len = p.max_seq_len ? *p.max_seq_len : default_context(c);
+  if (!p.max_seq_len) notes.push_back(fmt::format("max_seq_len not given: {} assumed", c.max_seq_len));
   // bos/eos: Meta files do not say; the tokenizer fills them in.
   c.validate(where);
   return c;
@@ -471,7 +485,7 @@ std::unique_ptr<Checkpoint> read_meta_shards(const std::vector<std::string>& sha
   } else {
     merge_shards(*ck, shards, plan_merge(shards, params));
   }
-  ck->config = make_config(params, shapes_of(*ck), shards[0]);
+  ck->config = make_config(params, shapes_of(*ck), shards[0], ck->notes);
   add_tokenizer(*ck, fs::path(shards[0]).parent_path());
   return ck;
 }
@@ -510,7 +524,7 @@ std::unique_ptr<Checkpoint> read_pth_checkpoint(const std::string& path, const s
   ck->format = fused ? "gptfast-pth" : "meta-pth";
   add_in_place(*ck, sd, path);
   const std::string params = params_path.empty() ? beside(p, {"params.json", "model_args.json"}) : params_path;
-  ck->config = make_config(read_params(params), shapes_of(*ck), path);
+  ck->config = make_config(read_params(params), shapes_of(*ck), path, ck->notes);
   split_fused_qkv(*ck);
   add_tokenizer(*ck, p.parent_path().empty() ? fs::path(".") : p.parent_path());
   return ck;

@@ -46,6 +46,7 @@ struct Checkpoint {
   std::map<std::string, Tensor> tensors;
   std::string tokenizer_path;  // the tokenizer that came with it, if any
   std::optional<TokenizerFiles> embedded_tokenizer;  // carried inside the file (.llf)
+  std::vector<std::string> notes;  // how the config was found, for --verbose
 
   std::vector<MappedFile> files;                       // keep tensor data alive
   std::vector<std::unique_ptr<std::byte[]>> buffers;   // tensors that had to be copied

@@ -74,6 +74,7 @@ Result<std::shared_ptr<const Model>> Model::load(const ModelParams& params) {
     if (impl->tokenizer && ck.embedded_tokenizer && params.tokenizer_path.empty())
       i.tokenizer_config_json = ck.embedded_tokenizer->file("tokenizer_config.json");
     i.generation_defaults = read_generation_defaults(ck);
+    i.config_notes = ck.notes;
     i.format = ck.format;
     i.weight_dtype = std::string(dtype_name(impl->weights.layers.front().wq.dtype));
     i.dim = c.dim;

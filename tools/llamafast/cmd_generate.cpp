@@ -37,6 +37,8 @@ void run_generate(const GenerateOptions& o) {
                  model->info().format.c_str(), model->info().n_layers, model->info().dim, model->info().vocab_size,
                  model->info().weight_dtype.c_str(), session->isa().c_str(), session->threads(),
                  static_cast<unsigned long long>(sp.seed));
+  if (o.verbose)
+    for (const std::string& note : model->info().config_notes) std::fprintf(stderr, "llamafast: %s\n", note.c_str());
 
   auto stats = check(generate(*session, *model->tokenizer(), sampler, o.prompt, config, [](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
