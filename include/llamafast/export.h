@@ -26,6 +26,9 @@ enum class QuantScheme {
 
 struct ExportOptions {
   std::string source;          // anything Model::load reads: llama2.c .bin, HF or Meta directory, .pth, .llf
+  // Instead of a source: random weights of a real shape, for benchmarks ("stories110m",
+  // "tinyllama-1.1b", "llama-3.2-1b", "llama-2-7b"); no tokenizer unless one is given.
+  std::string random_shape{};
   std::string params_path{};   // Meta params.json for a .pth (default: beside it)
   std::string tokenizer_path{};  // default: the tokenizer found with the model; it is embedded
   bool without_tokenizer = false;  // export weights only (running the file then needs a tokenizer given)

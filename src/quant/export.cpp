@@ -21,6 +21,7 @@
 #include "model/checkpoint.h"
 #include "model/config_json.h"
 #include "quant/quantize.h"
+#include "quant/random_model.h"
 
 namespace llamafast {
 
@@ -81,7 +82,12 @@ class Exporter {
   }
 
   void run() {
-    ck_ = open_checkpoint({o_.source, o_.params_path, o_.tokenizer_path});
+    if (o_.random_shape.empty()) {
+      ck_ = open_checkpoint({o_.source, o_.params_path, o_.tokenizer_path});
+    } else {
+      ck_ = random_checkpoint(o_.random_shape);
+      ck_->tokenizer_path = o_.tokenizer_path;
+    }
     config_ = ck_->config;
     config_.validate(ck_->source);
     load_tokenizer_files();
@@ -116,7 +122,7 @@ class Exporter {
   }
 
   void load_tokenizer_files() {
-    if (o_.without_tokenizer) return;
+    if (o_.without_tokenizer || (!o_.random_shape.empty() && o_.tokenizer_path.empty())) return;
     if (o_.tokenizer_path.empty() && ck_->embedded_tokenizer) {
       tokenizer_ = *ck_->embedded_tokenizer;
     } else {
@@ -233,7 +239,7 @@ class Exporter {
             {"tie_word_embeddings", o_.tie_word_embeddings},
             {"max_seq_len", o_.max_seq_len}}}}},
     };
-    if (!o_.without_tokenizer)
+    if (!tokenizer_.files.empty())
       m["tokenizer"] = {{"kind", tokenizer_.kind}, {"main", tokenizer_.main}, {"files", files}};
     return m;
   }
@@ -256,7 +262,8 @@ class Exporter {
       const int n = std::min(chunk_rows, p.rows - r0);
       for (int r = 0; r < n; ++r) {
         float* row = &rows[size_t(r) * p.cols];
-        kernels::weight_row_to_f32(in, r0 + r, row);
+        if (src.data) kernels::weight_row_to_f32(in, r0 + r, row);
+        else random_row(p.name, src.shape.size() == 1, r0 + r, row, p.cols);
         std::byte* dst = &out[size_t(r) * row_bytes];
         const size_t at = size_t(r0 + r) * groups;
         switch (p.dtype) {
@@ -277,14 +284,14 @@ class Exporter {
         }
       }
       w.write(p.offset + uint64_t(r0) * row_bytes, {out.data(), size_t(n) * row_bytes});
-      if (!is_quantized(src.dtype)) {  // float rows are contiguous: drop the ones just read
+      if (src.data && !is_quantized(src.dtype)) {  // float rows are contiguous: drop the ones just read
         const size_t src_row = size_t(p.cols) * dtype_size(src.dtype);
         release(static_cast<const std::byte*>(src.data) + size_t(r0) * src_row, size_t(n) * src_row);
       }
     }
     if (!scales32.empty()) w.write(p.scales_offset, std::as_bytes(std::span(scales32)));
     if (!scales16.empty()) w.write(p.scales_offset, std::as_bytes(std::span(scales16)));
-    release(src.data, src.nbytes);
+    if (src.data) release(src.data, src.nbytes);
   }
 
   void release(const void* p, size_t n) const {

@@ -45,46 +45,67 @@ void progress_bar(int done, int total) {
   if (done == total) std::fputc('\n', stderr);
 }
 
+// Options shared by `export` and `init-random`: how the file is stored.
+void add_storage_options(CLI::App* cmd, ExportOptions& o, std::string& embeddings) {
+  static const std::map<std::string, QuantScheme> kLinear{
+      {"int8", QuantScheme::int8}, {"int4", QuantScheme::int4}, {"8da4w", QuantScheme::da8w4}};
+  cmd->add_option("-z,--tokenizer", o.tokenizer_path, "Tokenizer to embed (default: the model's own)");
+  cmd->add_option("-o,--output", o.output, "The .llf file to write")->required();
+  cmd->add_option("--dtype", o.dtype, "Unquantized matrices: fp32, fp16 or bf16 (default: as in the source)")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
+  cmd->add_option("--quantize-linear", o.linear,
+                  "Attention/FFN matrices (and an untied output head): int8 (per channel), int4 (groupwise) "
+                  "or 8da4w (int4 weights, int8 dynamic activations)")
+      ->transform(CLI::CheckedTransformer(kLinear));
+  cmd->add_option("--group-size", o.group_size, "Group size of int4 / 8da4w: 32, 64, 128 or 256")
+      ->capture_default_str();
+  cmd->add_option("--quantize-embeddings", embeddings, "Embeddings: int8 (per row) or int4[,GROUP] (default group 32)");
+  cmd->add_flag("--no-tie-word-embeddings", [&o](int64_t) { o.tie_word_embeddings = false; },
+                "Store a separate output head even when the model ties it to the embeddings");
+  cmd->add_option("--max-seq-len", o.max_seq_len, "Cap the context length the file declares");
+}
+
+void run_export(ExportOptions& o, const std::string& embeddings) {
+  if (!embeddings.empty()) parse_embedding_scheme(embeddings, o);
+  if (isatty(STDERR_FILENO)) o.progress = progress_bar;
+  o.cancel = &g_interrupted;
+  auto* previous = std::signal(SIGINT, on_sigint);
+  const Status st = export_model(o);
+  std::signal(SIGINT, previous);
+  if (g_interrupted.load()) throw ExitError{130, "interrupted; no file written"};
+  check(st);
+  std::fprintf(stderr, "wrote %s\n", o.output.c_str());
+}
+
 }  // namespace
 
 void add_export_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("export", "Write a model as one self-contained .llf file, optionally quantized");
   auto o = std::make_shared<ExportOptions>();
   auto embeddings = std::make_shared<std::string>();
-  static const std::map<std::string, QuantScheme> kLinear{
-      {"int8", QuantScheme::int8}, {"int4", QuantScheme::int4}, {"8da4w", QuantScheme::da8w4}};
   auto* m = cmd->add_option("-m,--model", o->source, "Source model: file or directory (any format llamafast reads)");
   auto* ck = cmd->add_option("--checkpoint", o->source, "Source .pth checkpoint (with --params)");
   m->excludes(ck);
   cmd->add_option("--params", o->params_path, "Meta params.json for --checkpoint");
-  cmd->add_option("-z,--tokenizer", o->tokenizer_path, "Tokenizer to embed (default: the model's own)");
   cmd->add_flag("--no-tokenizer", o->without_tokenizer,
                 "Export the weights alone (running the file then needs -z TOKENIZER)");
-  cmd->add_option("-o,--output", o->output, "The .llf file to write")->required();
-  cmd->add_option("--dtype", o->dtype, "Unquantized matrices: fp32, fp16 or bf16 (default: as in the source)")
-      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
-  cmd->add_option("--quantize-linear", o->linear,
-                  "Attention/FFN matrices (and an untied output head): int8 (per channel), int4 (groupwise) "
-                  "or 8da4w (int4 weights, int8 dynamic activations)")
-      ->transform(CLI::CheckedTransformer(kLinear));
-  cmd->add_option("--group-size", o->group_size, "Group size of int4 / 8da4w: 32, 64, 128 or 256")
-      ->capture_default_str();
-  cmd->add_option("--quantize-embeddings", *embeddings, "Embeddings: int8 (per row) or int4[,GROUP] (default group 32)");
-  cmd->add_flag("--no-tie-word-embeddings", [o](int64_t) { o->tie_word_embeddings = false; },
-                "Store a separate output head even when the model ties it to the embeddings");
-  cmd->add_option("--max-seq-len", o->max_seq_len, "Cap the context length the file declares");
+  add_storage_options(cmd, *o, *embeddings);
   cmd->callback([o, embeddings] {
     if (o->source.empty()) throw ExitError{2, "no source model: give -m MODEL or --checkpoint X.pth"};
-    if (!embeddings->empty()) parse_embedding_scheme(*embeddings, *o);
-    if (isatty(STDERR_FILENO)) o->progress = progress_bar;
-    o->cancel = &g_interrupted;
-    auto* previous = std::signal(SIGINT, on_sigint);
-    const Status st = export_model(*o);
-    std::signal(SIGINT, previous);
-    if (g_interrupted.load()) throw ExitError{130, "interrupted; no file written"};
-    check(st);
-    std::fprintf(stderr, "wrote %s\n", o->output.c_str());
+    run_export(*o, *embeddings);
   });
+}
+
+void add_init_random_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "init-random", "Write a random-weight model of a real shape as a .llf, in any dtype or scheme (benchmarks)");
+  auto o = std::make_shared<ExportOptions>();
+  auto embeddings = std::make_shared<std::string>();
+  cmd->add_option("--shape", o->random_shape, "stories110m, tinyllama-1.1b, llama-3.2-1b or llama-2-7b")
+      ->required()
+      ->check(CLI::IsMember({"stories110m", "tinyllama-1.1b", "llama-3.2-1b", "llama-2-7b"}));
+  add_storage_options(cmd, *o, *embeddings);
+  cmd->callback([o, embeddings] { run_export(*o, *embeddings); });
 }
 
 void add_inspect_command(CLI::App& app) {

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   llamafast::cli::add_tokenize_command(app);
   llamafast::cli::add_detokenize_command(app);
   llamafast::cli::add_export_command(app);
+  llamafast::cli::add_init_random_command(app);
   llamafast::cli::add_inspect_command(app);
   llamafast::cli::add_verify_command(app);
   llamafast::cli::add_perplexity_command(app);
