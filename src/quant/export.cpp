@@ -20,6 +20,7 @@
 #include "llamafast/export.h"
 #include "model/checkpoint.h"
 #include "model/config_json.h"
+#include "model/weights.h"
 #include "quant/quantize.h"
 #include "quant/random_model.h"
 
@@ -84,6 +85,7 @@ class Exporter {
   void run() {
     if (o_.random_shape.empty()) {
       ck_ = open_checkpoint({o_.source, o_.params_path, o_.tokenizer_path});
+      bind_weights(*ck_);  // every tensor present with its shape, before anything is written
     } else {
       ck_ = random_checkpoint(o_.random_shape);
       ck_->tokenizer_path = o_.tokenizer_path;
@@ -132,7 +134,7 @@ class Exporter {
       tokenizer_ = read_tokenizer_files(ck_->tokenizer_path);
     }
     // Build it once: a tokenizer that does not load must fail the export, not the run.
-    const auto tok = tokenizer_from_files(tokenizer_, ck_->tokenizer_path);
+    const auto tok = tokenizer_from_files(tokenizer_, ck_->tokenizer_path.empty() ? ck_->source : ck_->tokenizer_path);
     if (tok->vocab_size() > config_.vocab_size)
       fail("{}: tokenizer has {} tokens but the model only {}", ck_->tokenizer_path, tok->vocab_size(),
            config_.vocab_size);
