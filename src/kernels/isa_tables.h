@@ -9,7 +9,7 @@
 
 namespace llamafast::kernels {
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(LLAMAFAST_SCALAR_ONLY)
 #define LLAMAFAST_HAVE_X86_KERNELS 1
 
 namespace avx2 {  // x86/kernels_avx2.cpp
@@ -44,7 +44,7 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
 
 #endif
 
-#if defined(__aarch64__)
+#if defined(__aarch64__) && !defined(LLAMAFAST_SCALAR_ONLY)
 #define LLAMAFAST_HAVE_NEON_KERNELS 1
 
 namespace neon {  // arm/kernels_neon.cpp
