@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cstddef>
-#include <vector>
+#include <memory>
 
 namespace llamafast {
 
@@ -11,7 +11,12 @@ class KVCache {
  public:
   KVCache(int n_layers, int capacity, int kv_dim)
       : n_layers_(n_layers), capacity_(capacity), kv_dim_(kv_dim),
-        keys_(size_t(n_layers) * capacity * kv_dim), values_(keys_.size()) {}
+        size_(size_t(n_layers) * capacity * kv_dim),
+        // Left uninitialized: attention reads only positions already written,
+        // and untouched pages of a large allocation cost neither time (no
+        // zeroing pass before the first token) nor resident memory.
+        keys_(new float[size_]),
+        values_(new float[size_]) {}
 
   int capacity() const { return capacity_; }
   int kv_dim() const { return kv_dim_; }
@@ -22,14 +27,15 @@ class KVCache {
   // would then read a wrapped range in two parts).
   size_t slot(int pos) const { return size_t(pos); }
 
-  float* key(int layer, int pos) { return keys_.data() + (size_t(layer) * capacity_ + slot(pos)) * kv_dim_; }
-  float* value(int layer, int pos) { return values_.data() + (size_t(layer) * capacity_ + slot(pos)) * kv_dim_; }
-  size_t bytes() const { return (keys_.size() + values_.size()) * sizeof(float); }
+  float* key(int layer, int pos) { return keys_.get() + (size_t(layer) * capacity_ + slot(pos)) * kv_dim_; }
+  float* value(int layer, int pos) { return values_.get() + (size_t(layer) * capacity_ + slot(pos)) * kv_dim_; }
+  size_t bytes() const { return 2 * size_ * sizeof(float); }
 
  private:
   int n_layers_, capacity_, kv_dim_;
-  std::vector<float> keys_;    // (layer, capacity, kv_dim)
-  std::vector<float> values_;  // (layer, capacity, kv_dim)
+  size_t size_;                     // floats in each of keys_ and values_
+  std::unique_ptr<float[]> keys_;    // (layer, capacity, kv_dim)
+  std::unique_ptr<float[]> values_;  // (layer, capacity, kv_dim)
 };
 
 }  // namespace llamafast

@@ -9,6 +9,7 @@
 
 #include "kernels/isa_tables.h"
 #include "kernels/matmul_quant.h"
+#include "kernels/x86/quant_decode_avx512.h"
 #include "kernels/x86/simd_quant_avx512.h"
 
 namespace llamafast::kernels::avx512vnni {
@@ -16,6 +17,7 @@ namespace llamafast::kernels::avx512vnni {
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
   if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
+  if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
   matmul_quant<Avx512Quant, Int512<true>>(W, x, n, y, ldy, row_begin, row_end);
 }
 
