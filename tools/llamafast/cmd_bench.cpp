@@ -99,7 +99,8 @@ void run_bench(const BenchOptions& o) {
         {"tg_tok_s", tgs.mean}, {"tg_tok_s_stddev", tgs.stddev},
         {"weight_bytes", info.weight_bytes}, {"bytes_per_token", bytes_per_token},
         {"read_bandwidth_bytes_s", bandwidth}, {"decode_roofline_ratio", roofline},
-        {"peak_rss_bytes", peak_rss}};
+        {"peak_rss_bytes", peak_rss},
+        {"kv_cache_bytes", double(info.kv_bytes_per_token) * mo.max_seq_len}};
     std::puts(j.dump(2).c_str());
     return;
   }
