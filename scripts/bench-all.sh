@@ -44,7 +44,7 @@ params() {
   esac
 }
 
-ram=$(awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo)
+ram=$(awk '/MemTotal/ {printf "%d", $2 * 1024}' /proc/meminfo)
 for shape in $shapes; do
   for scheme in $schemes; do
     name=$shape-$scheme
