@@ -44,7 +44,7 @@ params() {
   esac
 }
 
-ram=$(awk '/MemTotal/ {printf "%d", $2 * 1024}' /proc/meminfo)
+ram=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 ))
 for shape in $shapes; do
   for scheme in $schemes; do
     name=$shape-$scheme
