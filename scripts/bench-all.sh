@@ -59,6 +59,7 @@ for shape in $shapes; do
     # shellcheck disable=SC2046
     "$llamafast" init-random --shape "$shape" $(scheme_args "$scheme") -o "$work/$name.llf" >&2
     stat -c %s "$work/$name.llf" > "$work/$name.size"
+    sync  # no writeback of the new file while it is measured
     "$llamafast" bench -m "$work/$name.llf" -p "$prompt" -n "$gen" -r "$reps" --threads "$threads" --json \
       > "$work/$name.json"
     rm -f "$work/$name.llf"

@@ -62,8 +62,11 @@ struct WeightMatrix {
   // of token t is s = m / 127 with m = max_c |x[t, c]|, its integers
   // xq = nearbyint(x * (127 / m)) in fp32, ties to even (all 0 when m == 0);
   // y[t, r] = sum_g scale(r, g) * s * sum_{c in g} q(r, c) * xq(t, c), the
-  // inner sums exact in int32. quantize_activations() below is that step. Otherwise weights are widened to fp32 and
-  // multiplied with fp32 activations.
+  // inner sums exact in int32. quantize_activations() below is that step.
+  // Otherwise (weight-only) weights are widened to fp32 and multiplied with
+  // fp32 activations, except in AVX512-VNNI decode (one token), which rounds
+  // the activations to int16 with one scale per 32 columns (each off by at most
+  // 2^-16 of its group's largest |x|) for integer dot products.
   bool int8_activations = false;
 };
 
