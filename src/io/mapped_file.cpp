@@ -27,6 +27,10 @@ MappedFile MappedFile::open(const std::string& path) {
       fail("{}: cannot map: {}", path, std::strerror(err));
     }
     f.data_ = static_cast<const std::byte*>(p);
+    // Pages read in through this mapping come in huge folios, mapped with a
+    // fraction of the page-table entries of 4 KiB pages (see docs/benchmarks.md:
+    // decode speed on virtual machines depends on it). Only advice.
+    ::madvise(p, f.size_, MADV_HUGEPAGE);
   }
   ::close(fd);  // the mapping keeps the file alive
   return f;
