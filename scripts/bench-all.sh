@@ -7,7 +7,8 @@
 #   scripts/bench-all.sh [WORKDIR]        (default /tmp/llamafast-bench)
 #
 # Environment: SHAPES, SCHEMES (subsets of the lists below), THREADS (2),
-# REPS (5), PROMPT (128), GEN (64). Each model is deleted after its run, so
+# REPS (5), PROMPT (128), GEN (64); KEEP=1 reuses the results already in
+# WORKDIR (to resume an interrupted run) and measures only the missing ones. Each model is deleted after its run, so
 # WORKDIR needs room for the largest one only. A model whose file would not fit
 # in RAM with room to spare (Llama-2-7B at fp32 on a 24 GB machine) is listed
 # as skipped, with the reason. Writes WORKDIR/results.md and prints it.
@@ -48,10 +49,18 @@ ram=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 ))
 for shape in $shapes; do
   for scheme in $schemes; do
     name=$shape-$scheme
-    bytes_per_param=4
-    [[ $scheme == bf16 ]] && bytes_per_param=2
-    if (( $(params "$shape") * bytes_per_param > ram * 3 / 4 )); then
-      echo "{\"skipped\": \"the $scheme file (~$(( $(params "$shape") * bytes_per_param / 1000000000 )) GB) does not fit in 3/4 of this machine's $(( ram / 1000000000 )) GB of RAM\"}" \
+    if [[ ${KEEP:-0} == 1 && -s $work/$name.json ]] && ! grep -q skipped "$work/$name.json"; then
+      continue
+    fi
+    case $scheme in  # tenths of a byte per parameter
+      fp32) tenths=40 ;;
+      bf16) tenths=20 ;;
+      int8) tenths=11 ;;
+      *) tenths=6 ;;
+    esac
+    file=$(( $(params "$shape") * tenths / 10 ))
+    if (( file > ram * 3 / 4 )); then
+      echo "{\"skipped\": \"the $scheme file (~$(( file / 1000000000 )) GB) does not fit in 3/4 of this machine's $(( ram / 1000000000 )) GB of RAM\"}" \
         > "$work/$name.json"
       continue
     fi

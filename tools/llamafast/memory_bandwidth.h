@@ -8,4 +8,8 @@ namespace llamafast::cli {
 // threads; best of a few passes. Takes about a second.
 double measure_read_bandwidth(int threads);
 
+// The same, measured in a child process, so that its 1 GiB buffer never counts
+// in this process's peak RSS. Returns 0 if the child could not run.
+double measure_read_bandwidth_in_child(int threads);
+
 }  // namespace llamafast::cli
