@@ -9,7 +9,9 @@
 //    max|x| / 32767, so each one is off by at most 2^-16 of its group's
 //    largest magnitude; vpdpwssd multiplies them with the weights widened to
 //    int16. That is far below the weights' own rounding (int8: 2^-8 of the
-//    row's largest) and well inside the kernel tests' 1e-5 relative tolerance.
+//    row's largest) and inside the kernel tests' tolerance (1e-5 of
+//    sum |x w|) unless one activation is hundreds of times its group's
+//    others: those then keep 2^-16 of the outlier's size as error.
 //  - int8 activations (8da4w): quantize_activations' int8 values, bit for bit;
 //    vpdpbusd multiplies them with the unsigned nibbles; the integer group
 //    sums are the reference's exactly.
