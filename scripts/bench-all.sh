@@ -8,8 +8,9 @@
 #
 # Environment: SHAPES, SCHEMES (subsets of the lists below), THREADS (2),
 # REPS (5), PROMPT (128), GEN (64); KEEP=1 reuses the results already in
-# WORKDIR (to resume an interrupted run) and measures only the missing ones. Each model is deleted after its run, so
-# WORKDIR needs room for the largest one only. A model whose file would not fit
+# WORKDIR (to resume an interrupted run) and measures only the missing ones.
+# Each model is deleted after its run, so WORKDIR needs room for the largest
+# one only. A model whose file would not fit
 # in RAM with room to spare (Llama-2-7B at fp32 on a 24 GB machine) is listed
 # as skipped, with the reason. Writes WORKDIR/results.md and prints it.
 set -euo pipefail

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/quant_int8.h"
 #include "kernels/quant_view.h"
 #include "kernels/x86/simd_quant_avx512.h"
 
@@ -108,13 +109,7 @@ void prepare_q4(const float* x, int cols, DecodeActivations& a) {
 // [g0 0..15, g1 0..15, g0 16..31, g1 16..31].
 void prepare_q4_int8(const float* x, int cols, DecodeActivations& a) {
   auto* q = reinterpret_cast<int8_t*>(a.x);
-  const float m = Avx512Quant::max_abs(x, cols);
-  a.token_scale = m / 127.0f;
-  if (m == 0.0f) {
-    std::memset(q, 0, size_t(cols));
-  } else {
-    Avx512Quant::quantize(x, cols, 127.0f / m, q);
-  }
+  a.token_scale = quantize_activations_simd<Avx512Quant>(x, cols, q);
   const __m512i ones = _mm512_set1_epi8(1);
   for (int p = 0; p < cols / 64; ++p) {
     const __m512i v = _mm512_load_si512(q + p * 64);
