@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -46,13 +47,16 @@ void run_bench(const BenchOptions& o) {
   if (o.prompt < 1 && o.generate < 1) throw ExitError{2, "nothing to measure: -p and -n are both 0"};
   ModelOptions mo = o.model;
   if (mo.max_seq_len == 0) mo.max_seq_len = std::max(o.prompt, 0) + std::max(o.generate, 0) + 1;
+  // The bandwidth of a virtual machine varies with its neighbours: it is
+  // measured before the model runs and after them, and the higher figure is
+  // the roofline, so a dip in one measurement does not flatter the ratio. The
+  // first runs in a child process (its buffer stays out of the peak RSS),
+  // forked before this process starts any thread: a fork of a threaded process
+  // can inherit a lock another thread held (it hung under ASan).
+  const int threads = mo.threads > 0 ? mo.threads : int(std::thread::hardware_concurrency());
+  const double bandwidth_before = measure_read_bandwidth_in_child(threads);
   auto model = mo.load(false);
   auto session = mo.session(model);
-  // The bandwidth of a virtual machine varies with its neighbours: it is
-  // measured before the model runs (in a child process, so its buffer stays out
-  // of the peak RSS) and after them, and the higher figure is the roofline, so
-  // a dip in one measurement does not flatter the ratio.
-  const double bandwidth_before = measure_read_bandwidth_in_child(session->threads());
   const ModelInfo& info = model->info();
 
   // Token ids drawn once, the same for every repetition.

@@ -9,7 +9,8 @@ namespace llamafast::cli {
 double measure_read_bandwidth(int threads);
 
 // The same, measured in a child process, so that its 1 GiB buffer never counts
-// in this process's peak RSS. Returns 0 if the child could not run.
+// in this process's peak RSS. Call it before this process starts threads.
+// Returns 0 if the child could not run.
 double measure_read_bandwidth_in_child(int threads);
 
 }  // namespace llamafast::cli
