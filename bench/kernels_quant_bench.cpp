@@ -5,7 +5,8 @@
 //    weights and scales streamed, from several copies of the matrix (256 MiB
 //    in all) so that each iteration reads DRAM rather than L3.
 //  - prefill (n = 128) is bound by arithmetic: reported as OP/s
-//    (2 * rows * cols * n per call, a multiply and an add per weight and token).
+//    (2 * rows * cols * n per call, a multiply and an add per weight and token),
+//    its weights also read from the copies, as in a model.
 // Rates are per CPU second for one thread; the /threads:2 variants split the
 // rows between two threads, as the runtime does, and report wall-clock rates
 // of both together.
@@ -99,18 +100,20 @@ std::byte* pool() {
   return p;
 }
 
-// The copies of one matrix that fit the pool (one for prefill), placed once
-// per format and shape; both threads of a /threads:2 run share them.
+// The copies of one matrix that fit the pool, placed once per format and
+// shape, so that every call reads its weights from memory as in a model (not
+// from the cache the previous call filled); both threads of a /threads:2 run
+// share them.
 struct Copies {
   std::vector<WeightMatrix> matrices;
   size_t bytes = 0;
 };
 
-const Copies& copies(const Format& f, int rows, int cols, bool rotate, bool int8) {
+const Copies& copies(const Format& f, int rows, int cols, bool int8) {
   static std::string key;
   static Copies c;
   const std::string k = std::string(f.name) + "/" + std::to_string(rows) + "x" +
-                        std::to_string(cols) + (rotate ? "r" : "") + (int8 ? "i" : "");
+                        std::to_string(cols) + (int8 ? "i" : "");
   if (k != key) {
     c.matrices.clear();
     WeightMatrix W{f.dtype, nullptr, rows, cols};
@@ -120,7 +123,7 @@ const Copies& copies(const Format& f, int rows, int cols, bool rotate, bool int8
       c.bytes = place(f, rows, cols, pool() + off, W);
       c.matrices.push_back(W);
       off += (c.bytes + 63) / 64 * 64;
-    } while (rotate && off + c.bytes <= kPoolBytes);
+    } while (off + c.bytes <= kPoolBytes);
     key = k;
   }
   return c;
@@ -128,11 +131,10 @@ const Copies& copies(const Format& f, int rows, int cols, bool rotate, bool int8
 
 void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int rows, int cols,
                 int n, bool int8) {
-  const bool decode = n == 1;
   static std::vector<float> x;  // shared by the threads: read only
   const Copies* c = nullptr;
   if (state.thread_index() == 0) {
-    c = &copies(f, rows, cols, decode, int8);
+    c = &copies(f, rows, cols, int8);
     x.resize(size_t(n) * cols);
     for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.125f;
   }
@@ -140,7 +142,7 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
   std::vector<float> y(size_t(n) * rows);
   size_t i = 0;
   for (auto _ : state) {
-    if (c == nullptr) c = &copies(f, rows, cols, decode, int8);
+    if (c == nullptr) c = &copies(f, rows, cols, int8);
     const int part = rows / state.threads();
     const int begin = part * state.thread_index();
     const int end = state.thread_index() + 1 == state.threads() ? rows : begin + part;

@@ -36,8 +36,13 @@ using test::GuardedBuffer;
 // int8 activations: every group's integer sum is exact in both; what remains
 // is fp32 rounding of scale * isum * s terms and of their sum, bounded the
 // same way by sum_c |s xq_c scale q_c|.
+// AVX512-VNNI weight-only also rounds each activation to int16 with one scale
+// per 32 columns (kernels.h): its error adds at most half a step,
+// max|x over the 32| / 32767 / 2 (with slack for the fp32 products), times
+// |w| per column; int16_rounding_bound() adds that to the tolerance.
 constexpr double kRelTol = 1e-5;
 constexpr double kAbsTol = 1e-30;
+constexpr double kInt16HalfStep = 0.51 / 32767;
 constexpr float kSentinel = -12345.678f;
 
 enum class Layout {
@@ -169,6 +174,23 @@ double magnitude(const WeightMatrix& W, const float* xt, int r) {
   return m;
 }
 
+// sum over 32-column units of kInt16HalfStep * max|x| * sum |w|: what the
+// int16 activations of a weight-only AVX512-VNNI matmul may add to the error.
+double int16_rounding_bound(const WeightMatrix& W, const float* xt, int r) {
+  std::vector<float> w(static_cast<size_t>(W.cols));
+  weight_row_to_f32(W, r, w.data());
+  double bound = 0;
+  for (int c0 = 0; c0 < W.cols; c0 += 32) {
+    double m = 0, sw = 0;
+    for (int c = c0; c < std::min(W.cols, c0 + 32); ++c) {
+      m = std::max(m, std::fabs(double(xt[c])));
+      sw += std::fabs(double(w[static_cast<size_t>(c)]));
+    }
+    bound += kInt16HalfStep * m * sw;
+  }
+  return bound;
+}
+
 // The table and the reference on the same inputs, y pre-filled with the
 // sentinel: the requested block within tolerance, the rest untouched.
 void expect_matches_reference(const KernelTable& table, const WeightMatrix& W, const float* x,
@@ -188,7 +210,10 @@ void expect_matches_reference(const KernelTable& table, const WeightMatrix& W, c
             << "y[t=" << t << ", r=" << r << "] outside the row range was overwritten";
         continue;
       }
-      const double tol = kRelTol * magnitude(W, x + static_cast<size_t>(t) * W.cols, r) + kAbsTol;
+      const float* xt = x + static_cast<size_t>(t) * W.cols;
+      const bool int16 = table.isa == "avx512vnni" && !W.int8_activations;
+      const double tol = kRelTol * magnitude(W, xt, r) + kAbsTol +
+                         (int16 ? int16_rounding_bound(W, xt, r) : 0.0);
       const double diff = std::fabs(double(y[i]) - double(y_ref[i]));
       if (!(diff <= tol)) {
         ++bad;
@@ -259,19 +284,23 @@ TEST_P(QuantKernelTest, MatmulWritesOnlyTheRequestedRowsOfY) {
 
 // Shapes that cross the kernels' cache blocks: several column blocks of the
 // int8 activation buffer and of the panels (the last ragged), a q8 group and
-// a q4 group longer than a block, more than one block of tokens.
+// a q4 group longer than a block, q8 groups that straddle blocks, more than
+// one block of tokens, a panel of rows and a ragged one. 1152 columns (a
+// multiple of 32) take AVX512-VNNI's prefill kernel, 1100 the general ones.
 TEST_P(QuantKernelTest, MatmulMatchesReferenceAcrossCacheBlocks) {
   std::mt19937 rng(7);
-  constexpr int rows = 37, cols = 1100;
-  for (DType dtype : {DType::q8, DType::q4}) {
-    for (int group : {32, 128, cols}) {
-      for (bool int8 : {false, true}) {
-        const QuantCase qc{dtype, Layout::own, DType::f32, rows, cols, group, int8};
-        SCOPED_TRACE(qc.describe());
-        const QuantMatrix M(qc, rng);
-        for (int n : {1, 100, 203}) {
-          const Activations x(n, cols, rng);
-          expect_matches_reference(table(), M.W(), x.data(), n, 0, rows, rows + 2);
+  constexpr int rows = 37;
+  for (int cols : {1100, 1152}) {
+    for (DType dtype : {DType::q8, DType::q4}) {
+      for (int group : {32, 96, 128, cols}) {
+        for (bool int8 : {false, true}) {
+          const QuantCase qc{dtype, Layout::own, DType::f32, rows, cols, group, int8};
+          SCOPED_TRACE(qc.describe());
+          const QuantMatrix M(qc, rng);
+          for (int n : {1, 100, 203}) {
+            const Activations x(n, cols, rng);
+            expect_matches_reference(table(), M.W(), x.data(), n, 0, rows, rows + 2);
+          }
         }
       }
     }

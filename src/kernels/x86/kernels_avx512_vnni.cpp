@@ -10,6 +10,7 @@
 #include "kernels/isa_tables.h"
 #include "kernels/matmul_quant.h"
 #include "kernels/x86/quant_decode_avx512.h"
+#include "kernels/x86/quant_prefill_avx512.h"
 #include "kernels/x86/simd_quant_avx512.h"
 
 namespace llamafast::kernels::avx512vnni {
@@ -18,6 +19,7 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
             int row_end) {
   if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
   if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
+  if (quant_prefill(W, x, n, y, ldy, row_begin, row_end)) return;
   matmul_quant<Avx512Quant, Int512<true>>(W, x, n, y, ldy, row_begin, row_end);
 }
 
