@@ -36,6 +36,7 @@ row "fp32" "$@" --dtype fp32
 row "bf16" "$@" --dtype bf16
 row "int8" "$@" --quantize-linear int8
 for g in 32 64 128 256; do row "int4 g$g" "$@" --quantize-linear int4 --group-size "$g"; done
+row "8da8w" "$@" --quantize-linear 8da8w
 row "8da4w g32" "$@" --quantize-linear 8da4w
 row "8da4w g128" "$@" --quantize-linear 8da4w --group-size 128
 row "int8 + int8 embeddings" "$@" --quantize-linear int8 --quantize-embeddings int8

@@ -83,6 +83,7 @@ TEST(QuantQuality, RealModelAidreams) {
                 {{QuantScheme::int8, 32, QuantScheme::none, 2e-4, 0.99},
                  {QuantScheme::int4, 32, QuantScheme::none, 0.05, 0.85},
                  {QuantScheme::da8w4, 32, QuantScheme::none, 0.05, 0.85},
+                 {QuantScheme::da8w8, 32, QuantScheme::none, 8e-4, 0.97},
                  {QuantScheme::int4, 128, QuantScheme::none, 0.06, 0.83},
                  {QuantScheme::int8, 32, QuantScheme::int8, 2.5e-4, 0.99}});
 }
@@ -95,6 +96,7 @@ TEST(QuantQuality, DemoModel) {
                 {{QuantScheme::int8, 32, QuantScheme::none, 1e-4, 0.99},
                  {QuantScheme::int4, 32, QuantScheme::none, 0.017, 0.88},
                  {QuantScheme::da8w4, 32, QuantScheme::none, 0.018, 0.88},
+                 {QuantScheme::da8w8, 32, QuantScheme::none, 1.5e-3, 0.96},
                  {QuantScheme::int4, 128, QuantScheme::int4, 0.04, 0.83}});
 }
 

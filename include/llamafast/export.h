@@ -22,6 +22,7 @@ enum class QuantScheme {
   int4,   // int4 per group of `group_size` columns (fp16 scales), fp32 activations
   da8w4,  // "8da4w": int4 weights as int4, activations quantized per token to int8
           // at run time and multiplied with integer dot products
+  da8w8,  // "8da8w": int8 weights as int8 (per output channel), activations as in 8da4w
 };
 
 struct ExportOptions {

@@ -3,7 +3,8 @@
 // x86/kernels_avx512*.cpp and arm/kernels_neon.cpp are the fast ones, built
 // from ISA-neutral templates (matmul_simd.h, matmul_quant.h, vector_ops.h).
 // The *vnni tables are their base table with integer dot products by
-// vpdpbusd for the int8_activations matmuls. dispatch.cpp picks one at run
+// vpdpbusd for the int8_activations matmuls; AVX512-VNNI also has its own
+// quantized decode and prefill kernels (x86/quant_*_avx512.h). dispatch.cpp picks one at run
 // time from the CPU's features (cpu_features.h), or from
 // LLAMAFAST_ISA=scalar|avx2|avx2vnni|avx512|avx512vnni|neon.
 //
@@ -14,7 +15,7 @@
 //    on a cache line.
 //  - Kernels read only the elements they are given: never past the last weight
 //    of a row or the last activation, so buffers need no padding.
-//  - Kernels never allocate and keep no state (matmul uses up to 48 KiB of
+//  - Kernels never allocate and keep no state (matmul uses up to 64 KiB of
 //    stack): any number of threads may call them at once on disjoint outputs.
 //  - Inputs and outputs must not overlap.
 #pragma once
@@ -64,9 +65,11 @@ struct WeightMatrix {
   // y[t, r] = sum_g scale(r, g) * s * sum_{c in g} q(r, c) * xq(t, c), the
   // inner sums exact in int32. quantize_activations() below is that step.
   // Otherwise (weight-only) weights are widened to fp32 and multiplied with
-  // fp32 activations, except in AVX512-VNNI decode (one token), which rounds
-  // the activations to int16 with one scale per 32 columns (each off by at most
-  // 2^-16 of its group's largest |x|) for integer dot products.
+  // fp32 activations, except on AVX512-VNNI, which rounds the activations to
+  // int16 with one scale per 32 columns (each off by at most 2^-16 of its
+  // group's largest |x|) for integer dot products when the row length is a
+  // multiple of 32 (decode: as quant_decode_avx512.h lists; prefill: as
+  // quant_prefill_avx512.h does).
   bool int8_activations = false;
 };
 

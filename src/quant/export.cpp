@@ -38,6 +38,7 @@ std::string_view scheme_name(QuantScheme s) {
     case QuantScheme::int8: return "int8";
     case QuantScheme::int4: return "int4";
     case QuantScheme::da8w4: return "8da4w";
+    case QuantScheme::da8w8: return "8da8w";
   }
   return "?";
 }
@@ -79,7 +80,9 @@ class Exporter {
     if (o.output.empty()) fail("no output file given (-o OUT.llf)");
     check_group(o.group_size, "--group-size");
     check_group(o.embedding_group_size, "embedding group size");
-    if (o.embeddings == QuantScheme::da8w4) fail("embeddings can be quantized to int8 or int4, not 8da4w");
+    if (o.embeddings == QuantScheme::da8w4 || o.embeddings == QuantScheme::da8w8) {
+      fail("embeddings can be quantized to int8 or int4, not {}", scheme_name(o.embeddings));
+    }
   }
 
   void run() {
@@ -151,9 +154,10 @@ class Exporter {
     if (src.shape.size() != 2 || scheme == QuantScheme::none) {
       p.dtype = src.shape.size() == 2 ? float_dtype : DType::f32;  // norms stay fp32
     } else {
-      p.dtype = scheme == QuantScheme::int8 ? DType::q8 : DType::q4;
-      p.group = scheme == QuantScheme::int8 ? p.cols : group;
-      p.int8_activations = scheme == QuantScheme::da8w4;
+      const bool q8 = scheme == QuantScheme::int8 || scheme == QuantScheme::da8w8;
+      p.dtype = q8 ? DType::q8 : DType::q4;
+      p.group = q8 ? p.cols : group;
+      p.int8_activations = scheme == QuantScheme::da8w4 || scheme == QuantScheme::da8w8;
       p.scale_dtype = p.dtype == DType::q8 ? DType::f32 : DType::f16;
     }
     planned_.push_back(std::move(p));

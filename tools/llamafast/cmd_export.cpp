@@ -48,14 +48,15 @@ void progress_bar(int done, int total) {
 // Options shared by `export` and `init-random`: how the file is stored.
 void add_storage_options(CLI::App* cmd, ExportOptions& o, std::string& embeddings) {
   static const std::map<std::string, QuantScheme> kLinear{
-      {"int8", QuantScheme::int8}, {"int4", QuantScheme::int4}, {"8da4w", QuantScheme::da8w4}};
+      {"int8", QuantScheme::int8}, {"int4", QuantScheme::int4}, {"8da4w", QuantScheme::da8w4},
+      {"8da8w", QuantScheme::da8w8}};
   cmd->add_option("-z,--tokenizer", o.tokenizer_path, "Tokenizer to embed (default: the model's own)");
   cmd->add_option("-o,--output", o.output, "The .llf file to write")->required();
   cmd->add_option("--dtype", o.dtype, "Unquantized matrices: fp32, fp16 or bf16 (default: as in the source)")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}));
   cmd->add_option("--quantize-linear", o.linear,
                   "Attention/FFN matrices (and an untied output head): int8 (per channel), int4 (groupwise) "
-                  "or 8da4w (int4 weights, int8 dynamic activations)")
+                  "8da4w (int4 weights, int8 dynamic activations) or 8da8w (int8 weights, int8 dynamic activations)")
       ->transform(CLI::CheckedTransformer(kLinear));
   cmd->add_option("--group-size", o.group_size, "Group size of int4 / 8da4w: 32, 64, 128 or 256")
       ->capture_default_str();
