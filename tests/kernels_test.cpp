@@ -311,39 +311,47 @@ TEST_P(KernelTableTest, RowToF32HandlesEveryLengthAndStopsAtTheEnd) {
   }
 }
 
-TEST_P(KernelTableTest, DotMatchesScalar) {
+// Attention's two steps against the scalar table, on rows strided as in a KV
+// cache (a head's slice of each position), for head lengths around the vector
+// sizes and row counts around the kernels' groups of 4; each result within
+// kRelTol of the magnitude of its own terms, nothing written past the last.
+TEST_P(KernelTableTest, DotRowsMatchesScalar) {
   std::mt19937 rng(11);
-  std::vector<int> lengths;
-  for (int n = 0; n <= 70; ++n) lengths.push_back(n);
-  for (int n : {1000, 4097}) lengths.push_back(n);
-  for (int n : lengths) {
-    const auto a = random_floats(n, rng), b = random_floats(n, rng);
-    double magnitude = 0;
-    for (int i = 0; i < n; ++i) magnitude += std::fabs(double(a[i]) * b[i]);
-    const float ref = scalar_table().dot(a.data(), b.data(), n);
-    const float got = table().dot(a.data(), b.data(), n);
-    EXPECT_NEAR(got, ref, kRelTol * magnitude + kAbsTol) << "n=" << n;
+  for (int n : {0, 1, 7, 16, 33, 64, 70, 128, 4097}) {
+    for (int n_rows : {0, 1, 3, 4, 5, 9}) {
+      const size_t stride = size_t(n) + 5;
+      const auto q = random_floats(size_t(n), rng);
+      const auto rows = random_floats(stride * size_t(n_rows), rng);
+      std::vector<float> ref(size_t(n_rows) + 1, kSentinel), got = ref;
+      scalar_table().dot_rows(q.data(), rows.data(), stride, n_rows, n, 0.125f, ref.data());
+      table().dot_rows(q.data(), rows.data(), stride, n_rows, n, 0.125f, got.data());
+      for (int j = 0; j < n_rows; ++j) {
+        double magnitude = 0;
+        for (int i = 0; i < n; ++i) magnitude += std::fabs(0.125 * q[i] * rows[j * stride + i]);
+        EXPECT_NEAR(got[j], ref[j], kRelTol * magnitude + kAbsTol) << "n=" << n << " row " << j;
+      }
+      EXPECT_EQ(got[n_rows], kSentinel) << "dot_rows wrote past its last score, n=" << n;
+    }
   }
 }
 
-// A fused multiply-add (one rounding) against a multiply then an add (two):
-// they differ by at most u|alpha x| + 2u|y_new| with u = 2^-24, which is below
-// 4u (|y| + |alpha x|) = 2^-22 (|y| + |alpha x|).
-TEST_P(KernelTableTest, AxpyMatchesScalarAndStopsAtTheEnd) {
+TEST_P(KernelTableTest, WeightedRowsMatchesScalarAndStopsAtTheEnd) {
   std::mt19937 rng(13);
   for (int n = 0; n <= 70; ++n) {
-    const float alpha = 0.75f;
-    const auto x = random_floats(n, rng);
-    auto y0 = random_floats(n, rng);
-    y0.push_back(kSentinel);
-    auto y_ref = y0, y = y0;
-    scalar_table().axpy(alpha, x.data(), y_ref.data(), n);
-    table().axpy(alpha, x.data(), y.data(), n);
-    for (int i = 0; i < n; ++i) {
-      const double scale = std::fabs(double(y0[i])) + std::fabs(double(alpha) * x[i]);
-      EXPECT_NEAR(y[i], y_ref[i], std::ldexp(scale, -22) + kAbsTol) << "n=" << n << " i=" << i;
+    for (int n_rows : {0, 1, 5, 40}) {
+      const size_t stride = size_t(n) + 3;
+      const auto p = random_floats(size_t(n_rows), rng);
+      const auto rows = random_floats(stride * size_t(n_rows), rng);
+      std::vector<float> ref(size_t(n) + 1, kSentinel), got = ref;
+      scalar_table().weighted_rows(p.data(), rows.data(), stride, n_rows, n, ref.data());
+      table().weighted_rows(p.data(), rows.data(), stride, n_rows, n, got.data());
+      for (int i = 0; i < n; ++i) {
+        double magnitude = 0;
+        for (int j = 0; j < n_rows; ++j) magnitude += std::fabs(double(p[j]) * rows[j * stride + i]);
+        EXPECT_NEAR(got[i], ref[i], kRelTol * magnitude + kAbsTol) << "n=" << n << " i=" << i;
+      }
+      EXPECT_EQ(got[n], kSentinel) << "weighted_rows wrote past out[n-1] for n=" << n;
     }
-    EXPECT_EQ(y[n], kSentinel) << "axpy wrote past y[n-1] for n=" << n;
   }
 }
 

@@ -16,8 +16,9 @@ namespace avx2 {  // x86/kernels_avx2.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-float dot(const float* a, const float* b, int n);
-void axpy(float alpha, const float* x, float* y, int n);
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores);
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
 float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx2
 
@@ -25,8 +26,9 @@ namespace avx512 {  // x86/kernels_avx512.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-float dot(const float* a, const float* b, int n);
-void axpy(float alpha, const float* x, float* y, int n);
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores);
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
 float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx512
 
@@ -51,8 +53,9 @@ namespace neon {  // arm/kernels_neon.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-float dot(const float* a, const float* b, int n);
-void axpy(float alpha, const float* x, float* y, int n);
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores);
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
 }  // namespace neon
 
 #endif

@@ -101,11 +101,15 @@ struct KernelTable {
   // every value; a NaN stays a NaN (its payload may be quieted).
   void (*row_to_f32)(DType dtype, const void* src, float* dst, int n);
 
-  // sum_i a[i] * b[i]
-  float (*dot)(const float* a, const float* b, int n);
-
-  // y[i] += alpha * x[i]
-  void (*axpy)(float alpha, const float* x, float* y, int n);
+  // Attention over a KV cache, for one query head: row j (j < n_rows) is the
+  // n floats at rows + j * stride (a cached key or value of that head).
+  // scores[j] = scale * sum_i q[i] * row_j[i]
+  void (*dot_rows)(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+                   float* scores);
+  // out[i] = sum_j p[j] * row_j[i] for i < n (out is overwritten; all 0 when
+  // n_rows == 0).
+  void (*weighted_rows)(const float* p, const float* rows, size_t stride, int n_rows, int n,
+                        float* out);
 
   // quantize_activations (above) with this table's vector operations: bit for
   // bit the same integers and scale. The table's int8_activations matmuls

@@ -37,20 +37,26 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   for (int i = 0; i < n; ++i) dst[i] = load(dtype, src, i);
 }
 
-float dot(const float* a, const float* b, int n) {
-  float acc = 0.0f;
-  for (int i = 0; i < n; ++i) acc += a[i] * b[i];
-  return acc;
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores) {
+  for (int j = 0; j < n_rows; ++j) {
+    float acc = 0.0f;
+    for (int i = 0; i < n; ++i) acc += q[i] * rows[j * stride + i];
+    scores[j] = acc * scale;
+  }
 }
 
-void axpy(float alpha, const float* x, float* y, int n) {
-  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out) {
+  for (int i = 0; i < n; ++i) out[i] = 0.0f;
+  for (int j = 0; j < n_rows; ++j)
+    for (int i = 0; i < n; ++i) out[i] += p[j] * rows[j * stride + i];
 }
 
 }  // namespace
 
 const KernelTable& scalar_table() {
-  static const KernelTable table{"scalar", matmul, row_to_f32, dot, axpy, quantize_activations};
+  static const KernelTable table{"scalar",      matmul, row_to_f32, dot_rows, weighted_rows,
+                                 quantize_activations};
   return table;
 }
 

@@ -1,4 +1,4 @@
-// row_to_f32, dot and axpy for every SIMD table. See simd_common.h for how and
+// row_to_f32, dot_rows and weighted_rows for every SIMD table. See simd_common.h for how and
 // where to include it.
 #pragma once
 
@@ -28,32 +28,73 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   }
 }
 
-template <class Isa>
-float dot(const float* a, const float* b, int n) {
+// R rows' dot products with q at once, one accumulator per row (a row's sum
+// takes the same steps whichever group of R it falls in).
+template <class Isa, int R>
+LLAMAFAST_ALWAYS_INLINE void dot_row_group(const float* q, const float* rows, size_t stride, int n,
+                                           float scale, float* scores) {
   constexpr int L = Isa::kLanes;
-  // Four independent sums so consecutive FMAs do not wait on each other.
-  auto s0 = Isa::zero(), s1 = Isa::zero(), s2 = Isa::zero(), s3 = Isa::zero();
+  decltype(Isa::zero()) s[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
   int i = 0;
-  for (; i + 4 * L <= n; i += 4 * L) {
-    s0 = Isa::fma(Isa::load(a + i), Isa::load(b + i), s0);
-    s1 = Isa::fma(Isa::load(a + i + L), Isa::load(b + i + L), s1);
-    s2 = Isa::fma(Isa::load(a + i + 2 * L), Isa::load(b + i + 2 * L), s2);
-    s3 = Isa::fma(Isa::load(a + i + 3 * L), Isa::load(b + i + 3 * L), s3);
+  for (; i + L <= n; i += L) {
+    const auto qv = Isa::load(q + i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) s[r] = Isa::fma(qv, Isa::load(rows + r * stride + i), s[r]);
   }
-  for (; i + L <= n; i += L) s0 = Isa::fma(Isa::load(a + i), Isa::load(b + i), s0);
-  if (i < n) s1 = Isa::fma(Isa::load_tail(a + i, n - i), Isa::load_tail(b + i, n - i), s1);
-  return Isa::hsum(Isa::add(Isa::add(s0, s1), Isa::add(s2, s3)));
+  if (i < n) {
+    const auto qv = Isa::load_tail(q + i, n - i);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+      s[r] = Isa::fma(qv, Isa::load_tail(rows + r * stride + i, n - i), s[r]);
+  }
+  float sums[4];
+  Isa::hsum4(s[0], s[R > 1 ? 1 : 0], s[R > 2 ? 2 : 0], s[R > 3 ? 3 : 0], sums);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) scores[r] = sums[r] * scale;
 }
 
 template <class Isa>
-void axpy(float alpha, const float* x, float* y, int n) {
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores) {
+  int j = 0;
+  for (; j + 4 <= n_rows; j += 4)
+    dot_row_group<Isa, 4>(q, rows + j * stride, stride, n, scale, scores + j);
+  for (; j < n_rows; ++j) dot_row_group<Isa, 1>(q, rows + j * stride, stride, n, scale, scores + j);
+}
+
+// Columns in blocks of 4 vectors, kept in registers while every row adds in.
+template <class Isa>
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n,
+                   float* out) {
   constexpr int L = Isa::kLanes;
-  const auto a = Isa::set1(alpha);
   int i = 0;
-  for (; i + L <= n; i += L) Isa::store(y + i, Isa::fma(a, Isa::load(x + i), Isa::load(y + i)));
-  if (i < n) {
-    const int k = n - i;
-    Isa::store_tail(y + i, Isa::fma(a, Isa::load_tail(x + i, k), Isa::load_tail(y + i, k)), k);
+  for (; i + 4 * L <= n; i += 4 * L) {
+    auto a0 = Isa::zero(), a1 = Isa::zero(), a2 = Isa::zero(), a3 = Isa::zero();
+    for (int j = 0; j < n_rows; ++j) {
+      const auto w = Isa::set1(p[j]);
+      const float* r = rows + j * stride + i;
+      a0 = Isa::fma(w, Isa::load(r), a0);
+      a1 = Isa::fma(w, Isa::load(r + L), a1);
+      a2 = Isa::fma(w, Isa::load(r + 2 * L), a2);
+      a3 = Isa::fma(w, Isa::load(r + 3 * L), a3);
+    }
+    Isa::store(out + i, a0);
+    Isa::store(out + i + L, a1);
+    Isa::store(out + i + 2 * L, a2);
+    Isa::store(out + i + 3 * L, a3);
+  }
+  for (; i < n; i += L) {
+    const int k = imin(L, n - i);
+    auto a = Isa::zero();
+    for (int j = 0; j < n_rows; ++j) {
+      const float* r = rows + j * stride + i;
+      a = Isa::fma(Isa::set1(p[j]), k == L ? Isa::load(r) : Isa::load_tail(r, k), a);
+    }
+    if (k == L) {
+      Isa::store(out + i, a);
+    } else {
+      Isa::store_tail(out + i, a, k);
+    }
   }
 }
 

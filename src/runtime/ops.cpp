@@ -69,11 +69,9 @@ void rope(float* x, int n_heads, int head_dim, const float* cos, const float* si
 
 void attend(const float* q, const float* keys, const float* values, size_t stride, int n_keys, int head_dim,
             float* scores, float* out, const kernels::KernelTable& k) {
-  const float scale = 1.0f / std::sqrt(float(head_dim));
-  for (int j = 0; j < n_keys; ++j) scores[j] = k.dot(q, keys + j * stride, head_dim) * scale;
+  k.dot_rows(q, keys, stride, n_keys, head_dim, 1.0f / std::sqrt(float(head_dim)), scores);
   softmax(scores, n_keys);
-  std::fill(out, out + head_dim, 0.0f);
-  for (int j = 0; j < n_keys; ++j) k.axpy(scores[j], values + j * stride, out, head_dim);
+  k.weighted_rows(scores, values, stride, n_keys, head_dim, out);
 }
 
 }  // namespace llamafast::ops

@@ -18,8 +18,13 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   kernels::row_to_f32<Neon>(dtype, src, dst, n);
 }
 
-float dot(const float* a, const float* b, int n) { return kernels::dot<Neon>(a, b, n); }
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores) {
+  kernels::dot_rows<Neon>(q, rows, stride, n_rows, n, scale, scores);
+}
 
-void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Neon>(alpha, x, y, n); }
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out) {
+  kernels::weighted_rows<Neon>(p, rows, stride, n_rows, n, out);
+}
 
 }  // namespace llamafast::kernels::neon

@@ -21,9 +21,14 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   kernels::row_to_f32<Avx2>(dtype, src, dst, n);
 }
 
-float dot(const float* a, const float* b, int n) { return kernels::dot<Avx2>(a, b, n); }
+void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
+              float* scores) {
+  kernels::dot_rows<Avx2>(q, rows, stride, n_rows, n, scale, scores);
+}
 
-void axpy(float alpha, const float* x, float* y, int n) { kernels::axpy<Avx2>(alpha, x, y, n); }
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out) {
+  kernels::weighted_rows<Avx2>(p, rows, stride, n_rows, n, out);
+}
 
 float quantize_activations(const float* x, int n, int8_t* q) {
   return quantize_activations_simd<Avx2Quant>(x, n, q);
