@@ -15,7 +15,7 @@
 //    on a cache line.
 //  - Kernels read only the elements they are given: never past the last weight
 //    of a row or the last activation, so buffers need no padding.
-//  - Kernels never allocate and keep no state (matmul uses up to 64 KiB of
+//  - Kernels never allocate and keep no state (matmul uses up to 96 KiB of
 //    stack): any number of threads may call them at once on disjoint outputs.
 //  - Inputs and outputs must not overlap.
 #pragma once

@@ -7,8 +7,8 @@
 // The weights are repacked on the fly into a panel of 32 rows x 256 columns
 // (8 or 16 KiB, in L1): for every 4 (int8) or 2 (int16) columns, two vectors
 // holding those columns of rows 0-15 and 16-31 as int8 or int16 values. Each
-// token tile then streams the panel once, so packing is paid once per 128
-// (int8) or 64 (int16) tokens.
+// token tile then streams the panel once, so packing is paid once per 256
+// (int8) or 128 (int16) tokens (a 64 KiB block of activations).
 //
 // Activations, as in decode (quant_decode_avx512.h):
 //  - int8_activations (8da4w, 8-bit activations): quantize_activations' int8
@@ -44,7 +44,7 @@ constexpr int kQPanelCols = 256;
 constexpr int kQPanelVecs = 2;  // 16-row vectors per panel
 constexpr int kQPanelRows = 16 * kQPanelVecs;
 constexpr int kQPanelSegments = kQPanelCols / 32;  // parts of groups in a block, at most
-constexpr int kPrefillActBytes = 32 * 1024;
+constexpr int kPrefillActBytes = 64 * 1024;
 
 inline bool prefill_applies(const QuantView& W) {
   if (W.cols == 0 || W.cols % 32 != 0 || W.group % 32 != 0) return false;
@@ -320,7 +320,8 @@ void panel_tiles(const QuantPanel& p, const void* act, int ldq, const float* sc,
 // int16 with per-32-column scales.
 struct alignas(64) PrefillActivations {
   alignas(64) uint8_t bytes[kPrefillActBytes];
-  float scale[kPrefillActBytes / 32];  // int16: [t][unit]; int8: s[t]
+  // int16: [t][32-column unit] (2 bytes a column); int8: the tokens' scales.
+  float scale[kPrefillActBytes / 64];
   float inv[kPrefillActBytes / kQPanelCols];
 };
 
