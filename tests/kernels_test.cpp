@@ -347,7 +347,8 @@ TEST_P(KernelTableTest, WeightedRowsMatchesScalarAndStopsAtTheEnd) {
       table().weighted_rows(p.data(), rows.data(), stride, n_rows, n, got.data());
       for (int i = 0; i < n; ++i) {
         double magnitude = 0;
-        for (int j = 0; j < n_rows; ++j) magnitude += std::fabs(double(p[j]) * rows[j * stride + i]);
+        for (int j = 0; j < n_rows; ++j)
+          magnitude += std::fabs(double(p[j]) * rows[j * stride + i]);
         EXPECT_NEAR(got[i], ref[i], kRelTol * magnitude + kAbsTol) << "n=" << n << " i=" << i;
       }
       EXPECT_EQ(got[n], kSentinel) << "weighted_rows wrote past out[n-1] for n=" << n;

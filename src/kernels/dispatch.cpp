@@ -17,9 +17,10 @@ constexpr KernelTable kAvx2{"avx2",         avx2::matmul,        avx2::row_to_f3
                             avx2::dot_rows, avx2::weighted_rows, avx2::quantize_activations};
 constexpr KernelTable kAvx2Vnni{"avx2vnni",     avx2vnni::matmul,    avx2::row_to_f32,
                                 avx2::dot_rows, avx2::weighted_rows, avx2::quantize_activations};
-constexpr KernelTable kAvx512{"avx512",         avx512::matmul,        avx512::row_to_f32,
-                              avx512::dot_rows, avx512::weighted_rows, avx512::quantize_activations};
-constexpr KernelTable kAvx512Vnni{"avx512vnni",     avx512vnni::matmul,
+constexpr KernelTable kAvx512{"avx512",           avx512::matmul,
+                              avx512::row_to_f32, avx512::dot_rows,
+                              avx512::weighted_rows, avx512::quantize_activations};
+constexpr KernelTable kAvx512Vnni{"avx512vnni",       avx512vnni::matmul,
                                   avx512::row_to_f32, avx512::dot_rows,
                                   avx512::weighted_rows, avx512::quantize_activations};
 #endif

@@ -46,7 +46,8 @@ void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int 
   }
 }
 
-void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out) {
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n,
+                   float* out) {
   for (int i = 0; i < n; ++i) out[i] = 0.0f;
   for (int j = 0; j < n_rows; ++j)
     for (int i = 0; i < n; ++i) out[i] += p[j] * rows[j * stride + i];
@@ -55,8 +56,8 @@ void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows,
 }  // namespace
 
 const KernelTable& scalar_table() {
-  static const KernelTable table{"scalar",      matmul, row_to_f32, dot_rows, weighted_rows,
-                                 quantize_activations};
+  static const KernelTable table{"scalar",      matmul,        row_to_f32,
+                                 dot_rows,      weighted_rows, quantize_activations};
   return table;
 }
 

@@ -23,7 +23,8 @@ void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int 
   kernels::dot_rows<Neon>(q, rows, stride, n_rows, n, scale, scores);
 }
 
-void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out) {
+void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n,
+                   float* out) {
   kernels::weighted_rows<Neon>(p, rows, stride, n_rows, n, out);
 }
 

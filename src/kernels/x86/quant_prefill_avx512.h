@@ -125,9 +125,10 @@ void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
       if (W.f16_scales) {
         alignas(32) uint16_t h[16];
         for (int i = 0; i < 16; ++i) std::memcpy(&h[i], W.scale_at(rows[i], g), sizeof h[i]);
-        _mm512_store_ps(scale, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(h))));
+        const __m256i halves = _mm256_load_si256(reinterpret_cast<const __m256i*>(h));
+        _mm512_store_ps(scale, _mm512_cvtph_ps(halves));
       } else {
-        for (int i = 0; i < 16; ++i) std::memcpy(&scale[i], W.scale_at(rows[i], g), sizeof scale[i]);
+        for (int i = 0; i < 16; ++i) std::memcpy(&scale[i], W.scale_at(rows[i], g), sizeof(float));
       }
       __m512i sum = _mm512_setzero_si512();
       const uint8_t* src[16];
@@ -282,7 +283,8 @@ LLAMAFAST_ALWAYS_INLINE void int16_panel_tile(const QuantPanel& p, const int16_t
 #pragma GCC unroll 8
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) store_rows(y + t * ldy + 16 * v, acc[v][t], nr - 16 * v, accumulate);
+    for (int v = 0; v < V; ++v)
+      store_rows(y + t * ldy + 16 * v, acc[v][t], nr - 16 * v, accumulate);
 }
 
 // Token tiles, measured best on Zen 5: int8 5 tokens (10 int32 + 10 fp32
@@ -316,8 +318,8 @@ void panel_tiles(const QuantPanel& p, const void* act, int ldq, const float* sc,
   }
 }
 
-// The activations of one block: int8 (+128) with the tokens' scales in s, or
-// int16 with per-32-column scales.
+// The activations of one block of tokens and columns: int8 + 128 with the
+// tokens' scales, or int16 with one scale per 32 columns.
 struct alignas(64) PrefillActivations {
   alignas(64) uint8_t bytes[kPrefillActBytes];
   // int16: [t][32-column unit] (2 bytes a column); int8: the tokens' scales.
@@ -353,14 +355,17 @@ void prefill(const QuantView& W, const float* x, int n, float* y, size_t ldy, in
         const float* xt = xb + size_t(t) * W.cols + c0;
         if constexpr (kInt16) {
           auto* q = reinterpret_cast<int16_t*>(a.bytes) + t * kQPanelCols;
-          for (int u = 0; u < k / 32; ++u)
-            a.scale[t * kQPanelSegments + u] = quantize_group16(xt + 32 * u, q + 32 * u, q + 32 * u + 16);
+          for (int u = 0; u < k / 32; ++u) {
+            a.scale[t * kQPanelSegments + u] =
+                quantize_group16(xt + 32 * u, q + 32 * u, q + 32 * u + 16);
+          }
         } else {
           uint8_t* q = a.bytes + t * kQPanelCols;
           Avx512Quant::quantize(xt, k, a.inv[t], reinterpret_cast<int8_t*>(q));
+          const __m256i bias = _mm256_set1_epi8(char(0x80));  // int8 -> x + 128
           for (int c = 0; c < k; c += 32) {
             auto* v = reinterpret_cast<__m256i*>(q + c);
-            _mm256_store_si256(v, _mm256_xor_si256(_mm256_load_si256(v), _mm256_set1_epi8(char(0x80))));
+            _mm256_store_si256(v, _mm256_xor_si256(_mm256_load_si256(v), bias));
           }
         }
       }
