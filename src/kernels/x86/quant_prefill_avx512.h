@@ -11,7 +11,7 @@
 // (int8) or 128 (int16) tokens (a 64 KiB block of activations).
 //
 // Activations, as in decode (quant_decode_avx512.h):
-//  - int8_activations (8da4w, 8-bit activations): quantize_activations' int8
+//  - int8_activations (8da4w, 8da8w): quantize_activations' int8
 //    values, bit for bit, stored as x + 128 (unsigned) for vpdpbusd; the
 //    128 * sum(w) that adds is subtracted through each group sum's starting
 //    value, computed per row while packing.
@@ -51,7 +51,7 @@ inline bool prefill_applies(const QuantView& W) {
   return !W.q4 || (kQPanelCols % W.group == 0 && W.cols % W.group == 0);
 }
 
-// One block of columns [c0, c0 + cols) of kQPanelRows rows, packed.
+// One block of up to kQPanelCols columns of kQPanelRows rows, packed.
 struct alignas(64) QuantPanel {
   // Entry e (columns c0 + 4e .. or c0 + 2e ..), vector v: 64 bytes at
   // w + (e * kQPanelVecs + v) * 64; lane i is row 16 v + i.
@@ -62,7 +62,6 @@ struct alignas(64) QuantPanel {
   alignas(64) int32_t init[kQPanelSegments * kQPanelVecs * 16];
   int seg_cols[kQPanelSegments];  // the block's parts of groups, in order
   int nseg = 0;
-  int cols = 0;
 };
 
 // The 4-byte words k = 0..3 of 16 rows' 16-byte chunks: out[k] lane i is
