@@ -94,6 +94,20 @@ TEST_P(ModelReference, ChunkedPrefillEqualsOnePass) {
   EXPECT_LT(test::relative_error(chunked, whole), 1e-5);
 }
 
+TEST_P(ModelReference, ThreadCountDoesNotChangePrefill) {
+  // Matmul rows, attention heads and the per-token ops are split across
+  // threads; each output is computed whole by one of them, so the split must
+  // not change a bit.
+  const auto tokens = fx_.expected["tokens"].get<std::vector<int>>();
+  std::vector<float> one(tokens.size() * vocab_), three(one.size());
+  auto single = Session::create(model_, {.max_seq_len = 0, .threads = 1});
+  auto triple = Session::create(model_, {.max_seq_len = 0, .threads = 3});
+  ASSERT_TRUE(single.ok() && triple.ok());
+  ASSERT_TRUE(single.value()->prefill_all(tokens, one).ok());
+  ASSERT_TRUE(triple.value()->prefill_all(tokens, three).ok());
+  EXPECT_EQ(one, three);
+}
+
 TEST_P(ModelReference, DecodeStepsAgreeWithPrefill) {
   const auto tokens = fx_.expected["tokens"].get<std::vector<int>>();
   std::vector<float> prefilled(tokens.size() * vocab_);

@@ -15,6 +15,9 @@ void rmsnorm(const float* x, const float* w, float* out, int n, float eps);
 // x = softmax(x), computed stably (max subtracted).   x: (n)
 void softmax(float* x, int n);
 
+// x += y, the residual add.                           x, y: (n)
+void add(float* x, const float* y, int n);
+
 // gate = silu(gate) * up, the SwiGLU activation.      gate, up: (n)
 void silu_mul(float* gate, const float* up, int n);
 

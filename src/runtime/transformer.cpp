@@ -65,39 +65,53 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
     const LayerWeights& L = w_.layers[l];
 
     // Attention block: x += wo(attention(rope(wq xb), rope(wk xb), wv xb)).
-    for (int t = 0; t < n; ++t)
+    for_each_token(n, [&](int t) {
       ops::rmsnorm(&x_[size_t(t) * dim], L.attention_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+    });
     matmul(L.wq, xb_.data(), n, q_.data(), c_.q_dim());
     matmul(L.wk, xb_.data(), n, k_new_.data(), c_.kv_dim());
     matmul(L.wv, xb_.data(), n, v_new_.data(), c_.kv_dim());
-    for (int t = 0; t < n; ++t) {
+    for_each_token(n, [&](int t) {
       const float* cs = &cos_[size_t(t) * pairs];
       const float* sn = &sin_[size_t(t) * pairs];
       ops::rope(&q_[size_t(t) * c_.q_dim()], c_.n_heads, c_.head_dim, cs, sn, c_.rope_layout);
       ops::rope(&k_new_[size_t(t) * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, cs, sn, c_.rope_layout);
       std::memcpy(cache_.key(l, pos + t), &k_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
       std::memcpy(cache_.value(l, pos + t), &v_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
-    }
+    });
     attention(l, n, pos);
     matmul(L.wo, att_.data(), n, proj_.data(), dim);
-    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
 
-    // Feed-forward block: x += w2(silu(w1 xb) * w3 xb).
-    for (int t = 0; t < n; ++t)
-      ops::rmsnorm(&x_[size_t(t) * dim], L.ffn_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+    // Feed-forward block: x += w2(silu(w1 xb) * w3 xb), after the attention's residual add.
+    for_each_token(n, [&](int t) {
+      float* x = &x_[size_t(t) * dim];
+      ops::add(x, &proj_[size_t(t) * dim], dim);
+      ops::rmsnorm(x, L.ffn_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+    });
     matmul(L.w1, xb_.data(), n, gate_.data(), c_.hidden_dim);
     matmul(L.w3, xb_.data(), n, up_.data(), c_.hidden_dim);
-    ops::silu_mul(gate_.data(), up_.data(), n * c_.hidden_dim);
+    for_each_token(n, [&](int t) {
+      const size_t row = size_t(t) * c_.hidden_dim;
+      ops::silu_mul(&gate_[row], &up_[row], c_.hidden_dim);
+    });
     matmul(L.w2, gate_.data(), n, proj_.data(), dim);
-    for (size_t i = 0; i < size_t(n) * dim; ++i) x_[i] += proj_[i];
+    for_each_token(n, [&](int t) { ops::add(&x_[size_t(t) * dim], &proj_[size_t(t) * dim], dim); });
   }
 
   if (!logits) return;  // an earlier chunk of a prompt: only the cache matters
   // Final norm and classifier, for every token or only the last.
   const int first = all_logits ? 0 : n - 1;
-  for (int t = first; t < n; ++t)
-    ops::rmsnorm(&x_[size_t(t) * dim], w_.norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
+  for_each_token(n - first, [&](int i) {
+    const size_t t = size_t(first + i);
+    ops::rmsnorm(&x_[t * dim], w_.norm.data(), &xb_[t * dim], dim, c_.norm_eps);
+  });
   matmul(w_.output, &xb_[size_t(first) * dim], n - first, logits, c_.vocab_size);
+}
+
+void Transformer::for_each_token(int n, const std::function<void(int)>& fn) {
+  pool_.parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) fn(int(t));
+  });
 }
 
 void Transformer::attention(int layer, int n, int pos) {

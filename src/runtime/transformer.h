@@ -3,6 +3,7 @@
 // matrix); decode is the same code with one token (matrix x vector).
 #pragma once
 
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -33,6 +34,10 @@ class Transformer {
   void forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits);
   void attention(int layer, int n, int pos);
   void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy);
+  // fn(t) for t in [0, n), split over the pool's threads: the per-token work
+  // between matmuls (norms, rotary, SiLU, residual adds), which left the other
+  // threads waiting when it ran on one.
+  void for_each_token(int n, const std::function<void(int)>& fn);
 
   const ModelConfig& c_;
   const ModelWeights& w_;
