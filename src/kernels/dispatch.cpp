@@ -13,20 +13,23 @@ namespace llamafast::kernels {
 namespace {
 
 #if LLAMAFAST_HAVE_X86_KERNELS
-constexpr KernelTable kAvx2{"avx2",         avx2::matmul,        avx2::row_to_f32,
-                            avx2::dot_rows, avx2::weighted_rows, avx2::quantize_activations};
+constexpr KernelTable kAvx2{"avx2",           avx2::matmul,        avx2::row_to_f32,
+                            avx2::dot_rows,   avx2::weighted_rows, avx2::softmax,
+                            avx2::silu_mul,   avx2::quantize_activations};
 constexpr KernelTable kAvx2Vnni{"avx2vnni",     avx2vnni::matmul,    avx2::row_to_f32,
-                                avx2::dot_rows, avx2::weighted_rows, avx2::quantize_activations};
-constexpr KernelTable kAvx512{"avx512",           avx512::matmul,
-                              avx512::row_to_f32, avx512::dot_rows,
-                              avx512::weighted_rows, avx512::quantize_activations};
-constexpr KernelTable kAvx512Vnni{"avx512vnni",       avx512vnni::matmul,
-                                  avx512::row_to_f32, avx512::dot_rows,
-                                  avx512::weighted_rows, avx512::quantize_activations};
+                                avx2::dot_rows, avx2::weighted_rows, avx2::softmax,
+                                avx2::silu_mul, avx2::quantize_activations};
+constexpr KernelTable kAvx512{"avx512",           avx512::matmul,        avx512::row_to_f32,
+                              avx512::dot_rows,   avx512::weighted_rows, avx512::softmax,
+                              avx512::silu_mul,   avx512::quantize_activations};
+constexpr KernelTable kAvx512Vnni{"avx512vnni",       avx512vnni::matmul,    avx512::row_to_f32,
+                                  avx512::dot_rows,   avx512::weighted_rows, avx512::softmax,
+                                  avx512::silu_mul,   avx512::quantize_activations};
 #endif
 #if LLAMAFAST_HAVE_NEON_KERNELS
 constexpr KernelTable kNeon{"neon",         neon::matmul,        neon::row_to_f32,
-                            neon::dot_rows, neon::weighted_rows, quantize_activations};
+                            neon::dot_rows, neon::weighted_rows, neon::softmax,
+                            neon::silu_mul, quantize_activations};
 #endif
 
 // Every ISA name LLAMAFAST_ISA understands, on any build.

@@ -19,6 +19,8 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
               float* scores);
 void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
+void softmax(float* x, int n);
+void silu_mul(float* gate, const float* up, int n);
 float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx2
 
@@ -29,6 +31,8 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
               float* scores);
 void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
+void softmax(float* x, int n);
+void silu_mul(float* gate, const float* up, int n);
 float quantize_activations(const float* x, int n, int8_t* q);
 }  // namespace avx512
 
@@ -56,6 +60,8 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
               float* scores);
 void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n, float* out);
+void softmax(float* x, int n);
+void silu_mul(float* gate, const float* up, int n);
 }  // namespace neon
 
 #endif

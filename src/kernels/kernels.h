@@ -111,6 +111,14 @@ struct KernelTable {
   void (*weighted_rows)(const float* p, const float* rows, size_t stride, int n_rows, int n,
                         float* out);
 
+  // x = softmax(x) (the max subtracted first), for attention's scores.
+  // gate = silu(gate) * up = gate / (1 + e^-gate) * up, SwiGLU's activation.
+  // The SIMD tables' e^x is within 2 ulp of exact for x in [-87.3, 88.3] and
+  // clamps x to that range: their results differ from the scalar table's
+  // (std::exp) by a few units in the last place (tests allow 1e-6 relative).
+  void (*softmax)(float* x, int n);
+  void (*silu_mul)(float* gate, const float* up, int n);
+
   // quantize_activations (above) with this table's vector operations: bit for
   // bit the same integers and scale. The table's int8_activations matmuls
   // quantize each token with the same vector code.

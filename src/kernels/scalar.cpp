@@ -1,4 +1,6 @@
 // Scalar reference kernels: the definition every SIMD variant is tested against.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "common/half.h"
@@ -53,11 +55,27 @@ void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows,
     for (int i = 0; i < n; ++i) out[i] += p[j] * rows[j * stride + i];
 }
 
+void softmax(float* x, int n) {
+  if (n <= 0) return;
+  const float max = *std::max_element(x, x + n);
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
 }  // namespace
 
 const KernelTable& scalar_table() {
-  static const KernelTable table{"scalar",      matmul,        row_to_f32,
-                                 dot_rows,      weighted_rows, quantize_activations};
+  static const KernelTable table{"scalar",      matmul,        row_to_f32, dot_rows, weighted_rows,
+                                 softmax,       silu_mul,      quantize_activations};
   return table;
 }
 

@@ -1,4 +1,4 @@
-// row_to_f32, dot_rows and weighted_rows for every SIMD table. See simd_common.h for how and
+// row_to_f32, dot_rows, weighted_rows, softmax and silu_mul for every SIMD table. See simd_common.h for how and
 // where to include it.
 #pragma once
 
@@ -95,6 +95,72 @@ void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows,
     } else {
       Isa::store_tail(out + i, a, k);
     }
+  }
+}
+
+// e^x in every lane, within 2 ulp for x in [-87.3, 88.3]; x is clamped to
+// that range, so e^x stays a normal float (about 1.2e-38 to 2e38). x = n ln2 + r
+// with n an integer and |r| <= ln2 / 2; e^r is its Taylor series to r^6
+// (remainder under 1.3e-7 of the result), and 2^n goes into the exponent.
+template <class Isa>
+LLAMAFAST_ALWAYS_INLINE auto exp(decltype(Isa::zero()) x) {
+  x = Isa::min(Isa::max(x, Isa::set1(-87.3f)), Isa::set1(88.3f));
+  const auto n = Isa::round(Isa::mul(x, Isa::set1(1.44269504f)));
+  // ln2 in two parts, the first with few significant bits so that n times it
+  // is exact and r keeps its low bits.
+  auto r = Isa::fma(n, Isa::set1(-0.693145751953125f), x);
+  r = Isa::fma(n, Isa::set1(-1.42860677e-6f), r);
+  auto p = Isa::set1(1.0f / 720);
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) p = Isa::fma(p, r, Isa::set1(c));
+  return Isa::ldexp(p, n);
+}
+
+// x = softmax(x): the max subtracted first, so no exponential overflows.
+template <class Isa>
+void softmax(float* x, int n) {
+  constexpr int L = Isa::kLanes;
+  if (n <= 0) return;
+  const int full = n / L * L;
+  float max = x[0];
+  if (full > 0) {
+    auto m = Isa::load(x);
+    for (int i = L; i < full; i += L) m = Isa::max(m, Isa::load(x + i));
+    max = Isa::hmax(m);
+  }
+  for (int i = full; i < n; ++i) max = x[i] > max ? x[i] : max;
+  const auto vmax = Isa::set1(max);
+  auto sum = Isa::zero();
+  for (int i = 0; i < full; i += L) {
+    const auto e = exp<Isa>(Isa::sub(Isa::load(x + i), vmax));
+    Isa::store(x + i, e);
+    sum = Isa::add(sum, e);
+  }
+  float total = Isa::hsum(sum);
+  if (full < n) {
+    const auto tail = Isa::load_tail(x + full, n - full);
+    Isa::store_tail(x + full, exp<Isa>(Isa::sub(tail, vmax)), n - full);
+    for (int i = full; i < n; ++i) total += x[i];  // only the real elements
+  }
+  const auto inv = Isa::set1(1.0f / total);
+  for (int i = 0; i < full; i += L) Isa::store(x + i, Isa::mul(Isa::load(x + i), inv));
+  if (full < n) {
+    Isa::store_tail(x + full, Isa::mul(Isa::load_tail(x + full, n - full), inv), n - full);
+  }
+}
+
+// gate = silu(gate) * up = gate / (1 + e^-gate) * up.
+template <class Isa>
+void silu_mul(float* gate, const float* up, int n) {
+  constexpr int L = Isa::kLanes;
+  const auto one = Isa::set1(1.0f);
+  const auto silu_times = [&](auto g, auto u) {
+    return Isa::div(Isa::mul(g, u), Isa::add(one, exp<Isa>(Isa::sub(Isa::zero(), g))));
+  };
+  int i = 0;
+  for (; i + L <= n; i += L) Isa::store(gate + i, silu_times(Isa::load(gate + i), Isa::load(up + i)));
+  if (i < n) {
+    const auto g = Isa::load_tail(gate + i, n - i), u = Isa::load_tail(up + i, n - i);
+    Isa::store_tail(gate + i, silu_times(g, u), n - i);
   }
 }
 

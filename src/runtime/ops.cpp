@@ -1,6 +1,5 @@
 #include "runtime/ops.h"
 
-#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -13,23 +12,8 @@ void rmsnorm(const float* x, const float* w, float* out, int n, float eps) {
   for (int i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
-void softmax(float* x, int n) {
-  const float max = *std::max_element(x, x + n);
-  float sum = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int i = 0; i < n; ++i) x[i] *= inv;
-}
-
 void add(float* x, const float* y, int n) {
   for (int i = 0; i < n; ++i) x[i] += y[i];
-}
-
-void silu_mul(float* gate, const float* up, int n) {
-  for (int i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
 std::vector<double> rope_inv_freq(const ModelConfig& c) {
@@ -74,7 +58,7 @@ void rope(float* x, int n_heads, int head_dim, const float* cos, const float* si
 void attend(const float* q, const float* keys, const float* values, size_t stride, int n_keys, int head_dim,
             float* scores, float* out, const kernels::KernelTable& k) {
   k.dot_rows(q, keys, stride, n_keys, head_dim, 1.0f / std::sqrt(float(head_dim)), scores);
-  softmax(scores, n_keys);
+  k.softmax(scores, n_keys);
   k.weighted_rows(scores, values, stride, n_keys, head_dim, out);
 }
 

@@ -12,14 +12,8 @@ namespace llamafast::ops {
 // out = x / sqrt(mean(x^2) + eps) * w        x, w, out: (n)
 void rmsnorm(const float* x, const float* w, float* out, int n, float eps);
 
-// x = softmax(x), computed stably (max subtracted).   x: (n)
-void softmax(float* x, int n);
-
 // x += y, the residual add.                           x, y: (n)
 void add(float* x, const float* y, int n);
-
-// gate = silu(gate) * up, the SwiGLU activation.      gate, up: (n)
-void silu_mul(float* gate, const float* up, int n);
 
 // Rotary inverse frequencies (head_dim / 2) with rope_theta and, when enabled,
 // Llama 3.1 frequency scaling applied.

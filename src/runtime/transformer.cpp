@@ -92,7 +92,7 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
     matmul(L.w3, xb_.data(), n, up_.data(), c_.hidden_dim);
     for_each_token(n, [&](int t) {
       const size_t row = size_t(t) * c_.hidden_dim;
-      ops::silu_mul(&gate_[row], &up_[row], c_.hidden_dim);
+      k_.silu_mul(&gate_[row], &up_[row], c_.hidden_dim);
     });
     matmul(L.w2, gate_.data(), n, proj_.data(), dim);
     for_each_token(n, [&](int t) { ops::add(&x_[size_t(t) * dim], &proj_[size_t(t) * dim], dim); });

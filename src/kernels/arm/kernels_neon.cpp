@@ -28,4 +28,8 @@ void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows,
   kernels::weighted_rows<Neon>(p, rows, stride, n_rows, n, out);
 }
 
+void softmax(float* x, int n) { kernels::softmax<Neon>(x, n); }
+
+void silu_mul(float* gate, const float* up, int n) { kernels::silu_mul<Neon>(gate, up, n); }
+
 }  // namespace llamafast::kernels::neon

@@ -26,6 +26,17 @@ struct Neon {
   static V set1(float a) { return vdupq_n_f32(a); }
   static V fma(V a, V b, V c) { return vfmaq_f32(c, a, b); }
   static V add(V a, V b) { return vaddq_f32(a, b); }
+  static V sub(V a, V b) { return vsubq_f32(a, b); }
+  static V mul(V a, V b) { return vmulq_f32(a, b); }
+  static V div(V a, V b) { return vdivq_f32(a, b); }
+  static V max(V a, V b) { return vmaxq_f32(a, b); }
+  static V min(V a, V b) { return vminq_f32(a, b); }
+  static V round(V a) { return vrndnq_f32(a); }
+  // a * 2^n for integral n, the result a normal float: n added to a's exponent.
+  static V ldexp(V a, V n) {
+    const int32x4_t e = vshlq_n_s32(vcvtq_s32_f32(n), 23);
+    return vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(a), e));
+  }
 
   static V broadcast(const float* p) { return vld1q_dup_f32(p); }
   static V load(const float* p) { return vld1q_f32(p); }
@@ -66,6 +77,7 @@ struct Neon {
     v[3] = vreinterpretq_f32_f64(vtrn2q_f64(d(t1), d(t3)));
   }
 
+  static float hmax(V v) { return vmaxvq_f32(v); }
   static float hsum(V v) { return vaddvq_f32(v); }
 
   // out[i] = sum of the lanes of v[i], for four vectors at once.

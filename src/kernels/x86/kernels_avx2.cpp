@@ -31,6 +31,10 @@ void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows,
   kernels::weighted_rows<Avx2>(p, rows, stride, n_rows, n, out);
 }
 
+void softmax(float* x, int n) { kernels::softmax<Avx2>(x, n); }
+
+void silu_mul(float* gate, const float* up, int n) { kernels::silu_mul<Avx2>(gate, up, n); }
+
 float quantize_activations(const float* x, int n, int8_t* q) {
   return quantize_activations_simd<Avx2Quant>(x, n, q);
 }

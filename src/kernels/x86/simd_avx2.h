@@ -26,6 +26,19 @@ struct Avx2 {
   static V set1(float a) { return _mm256_set1_ps(a); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V round(V a) {
+    return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  // a * 2^n for integral n, the result a normal float: n added to a's exponent.
+  static V ldexp(V a, V n) {
+    const __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), e));
+  }
 
   static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
@@ -80,6 +93,13 @@ struct Avx2 {
       v[m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x20);
       v[4 + m] = _mm256_permute2f128_ps(u[m], u[4 + m], 0x31);
     }
+  }
+
+  static float hmax(V v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
   }
 
   static float hsum(V v) {

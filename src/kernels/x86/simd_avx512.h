@@ -26,6 +26,19 @@ struct Avx512 {
   static V set1(float a) { return _mm512_set1_ps(a); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V round(V a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  // a * 2^n for integral n, the result a normal float: n added to a's exponent.
+  static V ldexp(V a, V n) {
+    const __m512i e = _mm512_slli_epi32(_mm512_cvtps_epi32(n), 23);
+    return _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), e));
+  }
 
   static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
@@ -86,6 +99,8 @@ struct Avx512 {
       v[12 + m] = _mm512_shuffle_f32x4(hi01, hi23, 0xdd);  // lanes .3
     }
   }
+
+  static float hmax(V v) { return _mm512_reduce_max_ps(v); }
 
   static float hsum(V v) {
     const __m256 v8 = fold(v);
