@@ -24,6 +24,7 @@ struct QuantView {
         group(W.quant.group),
         groups((W.cols + W.quant.group - 1) / W.quant.group),
         cols(W.cols),
+        rows(W.rows),
         q4(W.dtype == DType::q4),
         f16_scales(W.quant.scale_dtype == DType::f16) {}
 
@@ -41,7 +42,7 @@ struct QuantView {
   const uint8_t* data;
   const std::byte* scales;
   size_t row_stride, group_stride, scale_row_stride, scale_group_stride;
-  int group, groups, cols;
+  int group, groups, cols, rows;
   bool q4, f16_scales;
 };
 

@@ -112,11 +112,36 @@ LLAMAFAST_ALWAYS_INLINE void emit(QuantPanel& p, int v, int col, __m512i w8, __m
   }
 }
 
+// Asks for the next panel's weights and scales (the kQPanelRows rows after
+// r0's, same columns), all lines at once, while this one is packed and used: a
+// panel reads a short piece of each of 32 rows, which the hardware prefetchers
+// do not foresee, and packing then waited on memory row by row (15-20% faster
+// q4 prefill with this, measured with the quant microbenchmark).
+// The prefetches are volatile asm: GCC deletes a loop whose only statements
+// are __builtin_prefetch calls, as a loop without side effects.
+inline void prefetch_next_panel(const QuantView& W, int r0, int c0, int cols) {
+  const int g0 = c0 / W.group, g1 = (c0 + cols - 1) / W.group;
+  const size_t data_bytes = size_t(g1 - g0) * W.group_stride + size_t(W.group) / (W.q4 ? 2 : 1);
+  const size_t scale_bytes = size_t(g1 - g0) * W.scale_group_stride + (W.f16_scales ? 2 : 4);
+  const auto fetch = [](const void* p, size_t bytes) {
+    const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+    for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63); a < end; a += 64)
+      asm volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(a)));
+  };
+  for (int r = r0 + kQPanelRows; r < imin(r0 + 2 * kQPanelRows, W.rows); ++r) {
+    fetch(W.group_data(r, g0), data_bytes);
+    fetch(W.scale_at(r, g0), scale_bytes);
+  }
+}
+
 // Packs rows [r0, r0 + nr) (nr <= kQPanelRows; missing rows repeat the last)
 // of the block at column c0 whose segments are already in p.
 template <bool kInt16>
 void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
   const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+  int cols = 0;
+  for (int s = 0; s < p.nseg; ++s) cols += p.seg_cols[s];
+  prefetch_next_panel(W, r0, c0, cols);
   for (int v = 0; v < kQPanelVecs; ++v) {
     // Rows as byte offsets from the vector's first row, computed once per
     // panel rather than per row and group (about 5% of the kernel's time
