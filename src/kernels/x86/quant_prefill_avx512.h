@@ -167,13 +167,17 @@ void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
       } else {
         for (int i = 0; i < 16; ++i) std::memcpy(&scale[i], scales + scale_off[i], sizeof(float));
       }
-      __m512i sum = _mm512_setzero_si512();
+      // The rows' sums in four parts, so that the dot products adding them
+      // up are four independent chains (one chain over a whole q8 row's
+      // block took much of the packing time).
+      __m512i sum[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                        _mm512_setzero_si512()};
       __m512i words[4];
       if (!W.q4) {
         for (int cc = c; cc < c + len; cc += 16) {
           transpose16x4(data + (cc - g * W.group), off, words);
 #pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) emit<kInt16>(p, v, cc - c0 + 4 * k, words[k], sum);
+          for (int k = 0; k < 4; ++k) emit<kInt16>(p, v, cc - c0 + 4 * k, words[k], sum[k]);
         }
       } else {
         // A whole group: byte j holds columns j (low nibble) and h + j.
@@ -185,15 +189,17 @@ void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
             const __m512i lo = _mm512_sub_epi8(_mm512_and_si512(words[k], low4), eight);
             const __m512i hi =
                 _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(words[k], 4), low4), eight);
-            emit<kInt16>(p, v, c - c0 + j + 4 * k, lo, sum);
-            emit<kInt16>(p, v, c - c0 + h + j + 4 * k, hi, sum);
+            emit<kInt16>(p, v, c - c0 + j + 4 * k, lo, sum[k]);
+            emit<kInt16>(p, v, c - c0 + h + j + 4 * k, hi, sum[k]);
           }
         }
       }
       if constexpr (!kInt16) {
         // The activations come as x + 128: take 128 * sum(w) back out.
+        const __m512i total =
+            _mm512_add_epi32(_mm512_add_epi32(sum[0], sum[1]), _mm512_add_epi32(sum[2], sum[3]));
         _mm512_store_si512(p.init + (s * kQPanelVecs + v) * 16,
-                           _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+                           _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(total, 7)));
       }
       c += len;
     }
