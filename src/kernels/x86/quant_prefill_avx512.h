@@ -113,10 +113,12 @@ LLAMAFAST_ALWAYS_INLINE void emit(QuantPanel& p, int v, int col, __m512i w8, __m
 }
 
 // Asks for the next panel's weights and scales (the kQPanelRows rows after
-// r0's, same columns), all lines at once, while this one is packed and used: a
-// panel reads a short piece of each of 32 rows, which the hardware prefetchers
-// do not foresee, and packing then waited on memory row by row (15-20% faster
-// q4 prefill with this, measured with the quant microbenchmark).
+// r0's, same columns), all lines at once, while this one is packed and used.
+// For q4 only: a q4 panel reads two cache lines of each of 32 rows, which the
+// hardware prefetchers do not foresee, and packing then waited on memory row by
+// row (13-16% faster q4 kernels in the quant microbenchmark, 8% faster 8da4w
+// prefill); a q8 panel reads four or more, the hardware keeps up, and this
+// made 8da8w prefill 8% slower.
 // The prefetches are volatile asm: GCC deletes a loop whose only statements
 // are __builtin_prefetch calls, as a loop without side effects.
 inline void prefetch_next_panel(const QuantView& W, int r0, int c0, int cols) {
@@ -141,7 +143,7 @@ void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
   const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
   int cols = 0;
   for (int s = 0; s < p.nseg; ++s) cols += p.seg_cols[s];
-  prefetch_next_panel(W, r0, c0, cols);
+  if (W.q4) prefetch_next_panel(W, r0, c0, cols);
   for (int v = 0; v < kQPanelVecs; ++v) {
     // Rows as byte offsets from the vector's first row, computed once per
     // panel rather than per row and group (about 5% of the kernel's time
