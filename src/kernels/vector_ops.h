@@ -1,5 +1,5 @@
-// row_to_f32, dot_rows, weighted_rows, softmax and silu_mul for every SIMD table. See simd_common.h for how and
-// where to include it.
+// row_to_f32, dot_rows, weighted_rows, softmax and silu_mul for every SIMD table. See
+// simd_common.h for how and where to include it.
 #pragma once
 
 #include "kernels/kernels.h"
@@ -111,7 +111,8 @@ LLAMAFAST_ALWAYS_INLINE auto exp(decltype(Isa::zero()) x) {
   auto r = Isa::fma(n, Isa::set1(-0.693145751953125f), x);
   r = Isa::fma(n, Isa::set1(-1.42860677e-6f), r);
   auto p = Isa::set1(1.0f / 720);
-  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f}) p = Isa::fma(p, r, Isa::set1(c));
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = Isa::fma(p, r, Isa::set1(c));
   return Isa::ldexp(p, n);
 }
 
@@ -157,7 +158,8 @@ void silu_mul(float* gate, const float* up, int n) {
     return Isa::div(Isa::mul(g, u), Isa::add(one, exp<Isa>(Isa::sub(Isa::zero(), g))));
   };
   int i = 0;
-  for (; i + L <= n; i += L) Isa::store(gate + i, silu_times(Isa::load(gate + i), Isa::load(up + i)));
+  for (; i + L <= n; i += L)
+    Isa::store(gate + i, silu_times(Isa::load(gate + i), Isa::load(up + i)));
   if (i < n) {
     const auto g = Isa::load_tail(gate + i, n - i), u = Isa::load_tail(up + i, n - i);
     Isa::store_tail(gate + i, silu_times(g, u), n - i);

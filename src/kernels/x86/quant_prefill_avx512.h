@@ -170,8 +170,8 @@ void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
         for (int i = 0; i < 16; ++i) std::memcpy(&scale[i], scales + scale_off[i], sizeof(float));
       }
       // The rows' sums in four parts, so that the dot products adding them
-      // up are four independent chains (one chain over a whole q8 row's
-      // block took much of the packing time).
+      // up are four independent chains (one chain over a q8 block would be
+      // 64 dot products long).
       __m512i sum[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                         _mm512_setzero_si512()};
       __m512i words[4];
