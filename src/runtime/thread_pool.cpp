@@ -1,5 +1,6 @@
 #include "runtime/thread_pool.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <string>
@@ -92,19 +93,23 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
   }
 }
 
-void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
+std::pair<int64_t, int64_t> ThreadPool::share(int64_t n, int64_t grain, int t, int n_threads) {
   if (grain < 1) grain = 1;
   const int64_t chunks = (n + grain - 1) / grain;
-  if (workers_.empty() || chunks == 1) {
+  const int64_t per = chunks / n_threads, extra = chunks % n_threads;
+  const int64_t first = t * per + std::min<int64_t>(t, extra);
+  const int64_t count = per + (t < extra ? 1 : 0);
+  return {std::min(n, first * grain), std::min(n, (first + count) * grain)};
+}
+
+void ThreadPool::parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  if (workers_.empty() || n <= grain) {
     fn(0, n);
     return;
   }
   run([&](int t, int nt) {
-    const int64_t per = chunks / nt, extra = chunks % nt;
-    const int64_t first = t * per + std::min<int64_t>(t, extra);
-    const int64_t count = per + (t < extra ? 1 : 0);
-    const int64_t begin = first * grain, end = std::min(n, (first + count) * grain);
+    const auto [begin, end] = share(n, grain, t, nt);
     if (begin < end) fn(begin, end);
   });
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace llamafast {
@@ -27,6 +28,10 @@ class ThreadPool {
   // Splits [0, n) into size() contiguous ranges, multiples of `grain` (except
   // the last), and calls fn(begin, end) for each non-empty one in parallel.
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+  // Thread t's range [first, second) of parallel_for's split of [0, n) over
+  // n_threads: for work that splits several ranges within one run().
+  static std::pair<int64_t, int64_t> share(int64_t n, int64_t grain, int t, int n_threads);
 
   // Physical cores of this machine (falls back to logical CPUs).
   static int physical_cores();

@@ -16,7 +16,8 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
       k_(kernels::active()),
       max_batch_(std::max(1, std::min(max_batch, max_seq_len))),
       cache_(config.n_layers, max_seq_len, config.kv_dim()),
-      inv_freq_(ops::rope_inv_freq(config)) {
+      inv_freq_(ops::rope_inv_freq(config)),
+      split_(pool.size()) {
   const size_t b = size_t(max_batch_);
   x_.resize(b * c_.dim);
   xb_.resize(b * c_.dim);
@@ -43,9 +44,25 @@ void Transformer::forward(std::span<const int> tokens, int pos, float* logits, b
 }
 
 void Transformer::matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy) {
-  // Row blocks of 32 match the AVX-512 prefill panel, so no thread ends in a partial panel.
-  pool_.parallel_for(W.rows, 32, [&](int64_t begin, int64_t end) {
-    k_.matmul(W, x, n, y, ldy, int(begin), int(end));
+  matmuls({{W, y, ldy}}, x, n);
+}
+
+void Transformer::matmuls(std::initializer_list<MatmulOut> outs, const float* x, int n) {
+  int64_t rows = 0;
+  for (const MatmulOut& o : outs) rows += o.W.rows;
+  // Row blocks of 32 match the AVX-512 prefill panel, so no claim ends in a partial panel.
+  split_.reset(rows, 32);
+  pool_.run([&](int thread, int) {
+    int64_t begin = 0, end = 0;
+    while (split_.next(thread, begin, end)) {
+      // [begin, end) counts the matrices' rows one after the other.
+      int64_t first = 0;
+      for (const MatmulOut& o : outs) {
+        const int64_t b = std::max(begin, first) - first, e = std::min(end, first + o.W.rows) - first;
+        if (b < e) k_.matmul(o.W, x, n, o.y, o.ldy, int(b), int(e));
+        first += o.W.rows;
+      }
+    }
   });
 }
 
@@ -68,9 +85,8 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
     for_each_token(n, [&](int t) {
       ops::rmsnorm(&x_[size_t(t) * dim], L.attention_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
     });
-    matmul(L.wq, xb_.data(), n, q_.data(), c_.q_dim());
-    matmul(L.wk, xb_.data(), n, k_new_.data(), c_.kv_dim());
-    matmul(L.wv, xb_.data(), n, v_new_.data(), c_.kv_dim());
+    matmuls({{L.wq, q_.data(), c_.q_dim()}, {L.wk, k_new_.data(), c_.kv_dim()}, {L.wv, v_new_.data(), c_.kv_dim()}},
+            xb_.data(), n);
     for_each_token(n, [&](int t) {
       const float* cs = &cos_[size_t(t) * pairs];
       const float* sn = &sin_[size_t(t) * pairs];
@@ -88,8 +104,7 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
       ops::add(x, &proj_[size_t(t) * dim], dim);
       ops::rmsnorm(x, L.ffn_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
     });
-    matmul(L.w1, xb_.data(), n, gate_.data(), c_.hidden_dim);
-    matmul(L.w3, xb_.data(), n, up_.data(), c_.hidden_dim);
+    matmuls({{L.w1, gate_.data(), c_.hidden_dim}, {L.w3, up_.data(), c_.hidden_dim}}, xb_.data(), n);
     for_each_token(n, [&](int t) {
       const size_t row = size_t(t) * c_.hidden_dim;
       k_.silu_mul(&gate_[row], &up_[row], c_.hidden_dim);

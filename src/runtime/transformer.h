@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "model/weights.h"
 #include "runtime/kv_cache.h"
 #include "runtime/thread_pool.h"
+#include "runtime/work_split.h"
 
 namespace llamafast {
 
@@ -34,6 +36,16 @@ class Transformer {
   void forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits);
   void attention(int layer, int n, int pos);
   void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy);
+  // y (n, ldy) = x W^T for matrices that read the same n tokens (q, k, v; gate,
+  // up), in one parallel run: their rows, one matrix after the other, are
+  // shared out by split_, so decode waits at one barrier rather than one per
+  // matrix, and not for a thread that fell behind.
+  struct MatmulOut {
+    const WeightMatrix& W;
+    float* y;
+    int ldy;
+  };
+  void matmuls(std::initializer_list<MatmulOut> outs, const float* x, int n);
   // fn(t) for t in [0, n), split over the pool's threads: the per-token work
   // between matmuls (norms, rotary, SiLU, residual adds), which left the other
   // threads waiting when it ran on one.
@@ -59,6 +71,7 @@ class Transformer {
   std::vector<float> up_;       // w3 x (batch, hidden)
   std::vector<float> cos_;      // rotary cos (batch, head_dim / 2)
   std::vector<float> sin_;      // rotary sin (batch, head_dim / 2)
+  WorkSplit split_;             // rows of the current matmuls() among the threads
   std::vector<float> scores_;   // attention scores, one row per thread (threads, capacity)
 };
 
