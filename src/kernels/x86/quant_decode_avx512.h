@@ -42,6 +42,13 @@
 namespace llamafast::kernels {
 namespace {
 
+// The tiles below are the decode's hot loops: fully unrolled, they keep the
+// front end busy enough that where they fall against 64-byte boundaries moved
+// decode speed by 10% between builds that changed only unrelated code (1.1B
+// model, one thread: 37-44 tok/s, identical machine code). Each tile is
+// therefore its own function, aligned to 64 bytes, so its layout is fixed.
+#define LLAMAFAST_DECODE_TILE __attribute__((noinline, aligned(64)))
+
 constexpr int kDecodeMaxCols = 16384;  // the prepared activations live on the stack
 constexpr int kDecodeRows = 4;         // rows per tile: four independent accumulators
 
@@ -138,7 +145,7 @@ LLAMAFAST_ALWAYS_INLINE __m512i pair_lanes(int p) {
 // (right after it in memory) are fetched in step: the hardware prefetchers
 // start cold on every row of a few hundred bytes.
 template <int R, bool kInt8>
-LLAMAFAST_ALWAYS_INLINE void q4_tile(const QuantView& W, int r0, const DecodeActivations& a,
+LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActivations& a,
                                      float* y, bool prefetch) {
   const int pairs = W.cols / 64;
   const uint8_t* w[R];
@@ -208,7 +215,7 @@ LLAMAFAST_ALWAYS_INLINE void q4_tile(const QuantView& W, int r0, const DecodeAct
 // y[r0 .. r0 + R) for weight-only q8 rows: per 32 columns, an int16 dot
 // product scaled by the activations' scale; per group, the weights' scale.
 template <int R>
-LLAMAFAST_ALWAYS_INLINE void q8_tile(const QuantView& W, int r0, const DecodeActivations& a,
+LLAMAFAST_DECODE_TILE void q8_tile(const QuantView& W, int r0, const DecodeActivations& a,
                                      float* y, bool prefetch) {
   const uint8_t* w[R];
   __m512 acc[R];
