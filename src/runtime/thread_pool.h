@@ -1,6 +1,8 @@
 // A persistent pool of worker threads, started once per session. The calling
-// thread works too. Every heavy op splits its work statically by thread index,
-// so a run is deterministic and decode pays no queueing cost per op.
+// thread works too. A job is handed to the spinning workers by bumping a
+// counter, so decode pays no queueing or wake-up cost per op. Each output is
+// computed whole by one thread, so results do not depend on the split (matmul
+// rows: WorkSplit; the rest: by thread index).
 #pragma once
 
 #include <atomic>
