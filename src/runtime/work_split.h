@@ -1,7 +1,8 @@
 // Splits the rows of a parallel matmul among the pool's threads so that a
 // thread slowed down (by its share of the memory bus, or by the hypervisor
 // taking its CPU) does not leave the others waiting at the barrier: with a
-// fixed split, decode lost 10-15% of its time that way on a 2-core VM.
+// fixed split, the calling thread spent 9-14% of decode waiting that way on a
+// 2-core VM (docs/benchmarks.md).
 //
 // Each thread starts on its own contiguous share and claims it in halves (the
 // first claim is half the share, the next a quarter, ...), so it reads memory

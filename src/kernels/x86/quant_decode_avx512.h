@@ -146,7 +146,7 @@ LLAMAFAST_ALWAYS_INLINE __m512i pair_lanes(int p) {
 // start cold on every row of a few hundred bytes.
 template <int R, bool kInt8>
 LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActivations& a,
-                                     float* y, bool prefetch) {
+                                   float* y, bool prefetch) {
   const int pairs = W.cols / 64;
   const uint8_t* w[R];
   const uint16_t* s[R];
@@ -216,7 +216,7 @@ LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActiv
 // product scaled by the activations' scale; per group, the weights' scale.
 template <int R>
 LLAMAFAST_DECODE_TILE void q8_tile(const QuantView& W, int r0, const DecodeActivations& a,
-                                     float* y, bool prefetch) {
+                                   float* y, bool prefetch) {
   const uint8_t* w[R];
   __m512 acc[R];
 #pragma GCC unroll 4
