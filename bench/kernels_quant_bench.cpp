@@ -4,6 +4,9 @@
 //  - decode (n = 1) is bound by memory bandwidth: reported as bytes/s of
 //    weights and scales streamed, from several copies of the matrix (256 MiB
 //    in all) so that each iteration reads DRAM rather than L3.
+//  - decode-in-L2 (n = 1, one 384-row matrix of at most 0.8 MiB, read again by
+//    every call) shows the kernel's own ceiling: the rate it could stream at
+//    if memory kept up, to set beside the DRAM rate of the same kernel.
 //  - prefill (n = 128) is bound by arithmetic: reported as OP/s
 //    (2 * rows * cols * n per call, a multiply and an add per weight and token),
 //    its weights also read from the copies, as in a model.
@@ -109,11 +112,11 @@ struct Copies {
   size_t bytes = 0;
 };
 
-const Copies& copies(const Format& f, int rows, int cols, bool int8) {
+const Copies& copies(const Format& f, int rows, int cols, bool int8, bool in_cache) {
   static std::string key;
   static Copies c;
   const std::string k = std::string(f.name) + "/" + std::to_string(rows) + "x" +
-                        std::to_string(cols) + (int8 ? "i" : "");
+                        std::to_string(cols) + (int8 ? "i" : "") + (in_cache ? "c" : "");
   if (k != key) {
     c.matrices.clear();
     WeightMatrix W{f.dtype, nullptr, rows, cols};
@@ -123,18 +126,18 @@ const Copies& copies(const Format& f, int rows, int cols, bool int8) {
       c.bytes = place(f, rows, cols, pool() + off, W);
       c.matrices.push_back(W);
       off += (c.bytes + 63) / 64 * 64;
-    } while (off + c.bytes <= kPoolBytes);
+    } while (!in_cache && off + c.bytes <= kPoolBytes);
     key = k;
   }
   return c;
 }
 
 void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int rows, int cols,
-                int n, bool int8) {
+                int n, bool int8, bool in_cache) {
   static std::vector<float> x;  // shared by the threads: read only
   const Copies* c = nullptr;
   if (state.thread_index() == 0) {
-    c = &copies(f, rows, cols, int8);
+    c = &copies(f, rows, cols, int8, in_cache);
     x.resize(size_t(n) * cols);
     for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i % 17) - 8) * 0.125f;
   }
@@ -142,7 +145,7 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
   std::vector<float> y(size_t(n) * rows);
   size_t i = 0;
   for (auto _ : state) {
-    if (c == nullptr) c = &copies(f, rows, cols, int8);
+    if (c == nullptr) c = &copies(f, rows, cols, int8, in_cache);
     const int part = rows / state.threads();
     const int begin = part * state.thread_index();
     const int end = state.thread_index() + 1 == state.threads() ? rows : begin + part;
@@ -150,9 +153,11 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  // Every thread counts the whole matrix: Google Benchmark sums the counts and
-  // the threads' times, so the rates are of the whole matrix per call.
-  const auto iters = double(state.iterations());
+  // Every thread counts its share of the matrix: Google Benchmark sums the
+  // counts and divides the real time by the number of threads (the mean of the
+  // threads' wall clocks), so a /threads:2 rate is of the whole matrix per
+  // wall-clock second. (Each counting the whole matrix doubled it.)
+  const auto iters = double(state.iterations()) / state.threads();
   state.SetBytesProcessed(int64_t(iters * double(c->bytes)));
   state.counters["OP/s"] =
       benchmark::Counter(2.0 * rows * cols * n * iters, benchmark::Counter::kIsRate);
@@ -161,12 +166,14 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
 struct Shape {
   const char* name;
   int rows, cols, n;
+  bool in_cache;  // one copy, re-read by every call (from L2) rather than streamed from DRAM
 };
 
 constexpr Shape kShapes[] = {
-    {"decode/5632x2048", 5632, 2048, 1},  // FFN gate, up
-    {"decode/2048x5632", 2048, 5632, 1},  // FFN down
-    {"prefill128/2048x2048", 2048, 2048, 128},
+    {"decode/5632x2048", 5632, 2048, 1, false},  // FFN gate, up
+    {"decode/2048x5632", 2048, 5632, 1, false},  // FFN down
+    {"decode-in-L2/384x2048", 384, 2048, 1, true},
+    {"prefill128/2048x2048", 2048, 2048, 128, false},
 };
 
 const bool registered = [] {
@@ -182,7 +189,7 @@ const bool registered = [] {
                                    (int8 ? "/int8act/" : "/f32act/") + s.name;
           for (int threads : {1, 2}) {
             auto* b = benchmark::RegisterBenchmark(name.c_str(), bm_qmatmul, table, f, s.rows,
-                                                   s.cols, s.n, int8)
+                                                   s.cols, s.n, int8, s.in_cache)
                           ->Unit(decode ? benchmark::kMicrosecond : benchmark::kMillisecond)
                           ->Threads(threads);
             // One thread: per CPU second, as kernels_bench.cpp (time descheduled on
