@@ -54,7 +54,7 @@ const std::byte* weight_pool(DType dtype) {
 }
 
 void bm_matmul(benchmark::State& state, const KernelTable* table, DType dtype, int rows,
-               int cols, int n, bool rotate) {
+               int cols, int n, bool rotate, bool bf16_activations) {
   const size_t weight_bytes = size_t(rows) * cols * dtype_size(dtype);
   const std::byte* pool = weight_pool(dtype);
   const size_t copies = rotate ? kPoolBytes / weight_bytes : 1;
@@ -62,7 +62,8 @@ void bm_matmul(benchmark::State& state, const KernelTable* table, DType dtype, i
 
   size_t i = 0;
   for (auto _ : state) {
-    const WeightMatrix W{dtype, pool + (i++ % copies) * weight_bytes, rows, cols};
+    WeightMatrix W{dtype, pool + (i++ % copies) * weight_bytes, rows, cols};
+    W.bf16_activations = bf16_activations;
     table->matmul(W, x.data(), n, y.data(), rows, 0, rows);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -100,9 +101,19 @@ const bool registered = [] {
         const std::string name = std::string("matmul/") + isa + "/" +
                                  std::string(dtype_name(dtype)) + "/" + s.name;
         benchmark::RegisterBenchmark(name.c_str(), bm_matmul, table, dtype, s.rows, s.cols, s.n,
-                                     decode)
+                                     decode, false)
             ->Unit(decode ? benchmark::kMicrosecond : benchmark::kMillisecond);
       }
+    }
+  }
+  // bf16 weights with bf16 activations (0.5 is a bf16 value): the AVX512-BF16
+  // prefill kernel where the CPU has it, the avx512 table's otherwise.
+  if (const KernelTable* table = find("avx512vnni")) {
+    for (const Shape& s : kShapes) {
+      const std::string name = std::string("matmul/avx512vnni/bf16-bf16act/") + s.name;
+      benchmark::RegisterBenchmark(name.c_str(), bm_matmul, table, DType::bf16, s.rows, s.cols,
+                                   s.n, s.n == 1, true)
+          ->Unit(s.n == 1 ? benchmark::kMicrosecond : benchmark::kMillisecond);
     }
   }
   return true;

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 llamafast=${LLAMAFAST:-build/release/tools/llamafast/llamafast}
 work=${1:-/tmp/llamafast-bench}
 shapes=${SHAPES:-"stories110m tinyllama-1.1b llama-3.2-1b llama-2-7b"}
-schemes=${SCHEMES:-"fp32 bf16 int8 8da8w int4 8da4w"}
+schemes=${SCHEMES:-"fp32 bf16 bf16a int8 8da8w int4 8da4w"}
 threads=${THREADS:-2}
 reps=${REPS:-5}
 prompt=${PROMPT:-128}
@@ -29,6 +29,7 @@ scheme_args() {
   case $1 in
     fp32) echo "--dtype fp32" ;;
     bf16) echo "--dtype bf16" ;;
+    bf16a) echo "--dtype bf16 --bf16-activations" ;;
     int8) echo "--quantize-linear int8" ;;
     int4) echo "--quantize-linear int4 --group-size 32" ;;
     8da4w) echo "--quantize-linear 8da4w --group-size 32" ;;
@@ -56,7 +57,7 @@ for shape in $shapes; do
     fi
     case $scheme in  # tenths of a byte per parameter
       fp32) tenths=40 ;;
-      bf16) tenths=20 ;;
+      bf16 | bf16a) tenths=20 ;;
       int8 | 8da8w) tenths=11 ;;
       *) tenths=6 ;;
     esac

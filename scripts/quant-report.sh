@@ -34,6 +34,7 @@ PY
 }
 row "fp32" "$@" --dtype fp32
 row "bf16" "$@" --dtype bf16
+row "bf16 + bf16 activations" "$@" --dtype bf16 --bf16-activations
 row "int8" "$@" --quantize-linear int8
 for g in 32 64 128 256; do row "int4 g$g" "$@" --quantize-linear int4 --group-size "$g"; done
 row "8da8w" "$@" --quantize-linear 8da8w

@@ -66,13 +66,23 @@ std::vector<float> random_floats(size_t count, std::mt19937& rng) {
   return v;
 }
 
+// The same values rounded to bf16: the activations bf16_activations matmuls
+// take (WeightMatrix::bf16_activations).
+std::vector<float> random_bf16_floats(size_t count, std::mt19937& rng) {
+  std::vector<float> v = random_floats(count, rng);
+  for (float& f : v) f = bf16_to_f32(f32_to_bf16(f));
+  return v;
+}
+
 struct MatmulCase {
   DType dtype;
   int rows, cols, n;
   int row_begin, row_end, ldy;
+  bool bf16_activations = false;
 
   std::string describe() const {
-    return std::string(dtype_name(dtype)) + " rows=" + std::to_string(rows) +
+    return std::string(dtype_name(dtype)) + (bf16_activations ? " bf16-activations" : "") +
+           " rows=" + std::to_string(rows) +
            " cols=" + std::to_string(cols) + " n=" + std::to_string(n) + " range=[" +
            std::to_string(row_begin) + "," + std::to_string(row_end) + ")" +
            " ldy=" + std::to_string(ldy);
@@ -85,7 +95,8 @@ struct MatmulCase {
 void expect_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc,
                                   const void* weights, const float* x) {
   SCOPED_TRACE(mc.describe());
-  const WeightMatrix W{mc.dtype, weights, mc.rows, mc.cols};
+  WeightMatrix W{mc.dtype, weights, mc.rows, mc.cols};
+  W.bf16_activations = mc.bf16_activations;
   std::vector<float> y_ref(size_t(mc.n) * mc.ldy, kSentinel);
   std::vector<float> y(size_t(mc.n) * mc.ldy, kSentinel);
   scalar_table().matmul(W, x, mc.n, y_ref.data(), mc.ldy, mc.row_begin, mc.row_end);
@@ -118,6 +129,18 @@ void expect_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc
           << "y[t=" << t << ", r=" << r << "] outside the row range was overwritten with " << y[i];
     }
   }
+}
+
+// W x computed whole and in row ranges of sizes 1, 2, .., max_piece, 1, ..:
+// the same bits.
+void expect_rows_independent_of_range(const KernelTable& table, const WeightMatrix& W,
+                                      const std::vector<float>& x, int n, int max_piece) {
+  std::vector<float> whole(size_t(n) * W.rows), pieces(size_t(n) * W.rows);
+  table.matmul(W, x.data(), n, whole.data(), W.rows, 0, W.rows);
+  for (int begin = 0, size = 1; begin < W.rows; begin += size, size = size % max_piece + 1) {
+    table.matmul(W, x.data(), n, pieces.data(), W.rows, begin, std::min(W.rows, begin + size));
+  }
+  ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
 }
 
 class KernelTableTest : public testing::TestWithParam<std::string> {
@@ -194,15 +217,9 @@ TEST_P(KernelTableTest, MatmulRowResultsDoNotDependOnTheRowRange) {
       for (int n : {1, 3, 20}) {
         SCOPED_TRACE(std::string(dtype_name(dtype)) + " cols=" + std::to_string(cols) +
                      " n=" + std::to_string(n));
-        const auto x = random_floats(size_t(n) * cols, rng);
-        std::vector<float> whole(size_t(n) * rows), pieces(size_t(n) * rows);
-        table().matmul(W, x.data(), n, whole.data(), rows, 0, rows);
         // Pieces of every size from 1 to 8, so rows land at every position of
         // every tile and panel size.
-        for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
-          table().matmul(W, x.data(), n, pieces.data(), rows, begin, std::min(rows, begin + size));
-        }
-        ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
+        expect_rows_independent_of_range(table(), W, random_floats(size_t(n) * cols, rng), n, 8);
       }
     }
   }
@@ -243,6 +260,39 @@ TEST_P(KernelTableTest, MatmulMatchesScalarAtEveryAlignment) {
   }
 }
 
+// bf16 weights with bf16 activations: AVX512-BF16 multiplies them with bf16
+// dot products from 13 tokens on (pairs of columns, so odd column counts end
+// in a half pair); every table must still give the reference's sums. Shapes
+// cross its blocks of 256 columns and 144 tokens and its panels of 32 rows.
+TEST_P(KernelTableTest, MatmulWithBf16ActivationsMatchesScalar) {
+  std::mt19937 rng(2024);
+  for (int cols : {1, 2, 7, 31, 64, 257, 600}) {
+    for (int rows : {1, 13, 40, 70}) {
+      const auto weights = random_weights(DType::bf16, rows, cols, rng);
+      for (int n : {1, 12, 13, 25, 150}) {
+        const auto x = random_bf16_floats(size_t(n) * cols, rng);
+        expect_matmul_matches_scalar(table(), {DType::bf16, rows, cols, n, 0, rows, rows + 3, true},
+                                     weights.data(), x.data());
+        if (rows > 6) {
+          expect_matmul_matches_scalar(table(), {DType::bf16, rows, cols, n, 5, rows - 1, rows, true},
+                                       weights.data(), x.data());
+        }
+      }
+    }
+  }
+}
+
+// As MatmulRowResultsDoNotDependOnTheRowRange, for the bf16 dot-product panels.
+TEST_P(KernelTableTest, MatmulWithBf16ActivationsRowResultsDoNotDependOnTheRowRange) {
+  std::mt19937 rng(31);
+  constexpr int rows = 75, cols = 301, n = 40;
+  const auto weights = random_weights(DType::bf16, rows, cols, rng);
+  WeightMatrix W{DType::bf16, weights.data(), rows, cols};
+  W.bf16_activations = true;
+  // Pieces up to 37 rows: partial panels of 32 at every offset.
+  expect_rows_independent_of_range(table(), W, random_bf16_floats(size_t(n) * cols, rng), n, 37);
+}
+
 TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
   for (int n : {1, 4}) {
     const WeightMatrix W{DType::f32, nullptr, 3, 0};
@@ -253,6 +303,20 @@ TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
 }
 
 #if defined(__linux__)
+// expect_matmul_matches_scalar with weights and activations each ending at a
+// guard page, so that any read past them faults.
+void expect_guarded_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc,
+                                          const std::vector<std::byte>& weights,
+                                          const std::vector<float>& x) {
+  GuardedBuffer w_guarded(weights.size()), x_guarded(x.size() * 4);
+  ASSERT_NE(w_guarded.data(), nullptr);
+  ASSERT_NE(x_guarded.data(), nullptr);
+  std::memcpy(w_guarded.data(), weights.data(), weights.size());
+  std::memcpy(x_guarded.data(), x.data(), x.size() * 4);
+  expect_matmul_matches_scalar(table, mc, w_guarded.data(),
+                               reinterpret_cast<const float*>(x_guarded.data()));
+}
+
 TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
   std::mt19937 rng(99);
   for (DType dtype : kDtypes) {
@@ -260,17 +324,17 @@ TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
       for (int n : {1, 3, 8}) {
         constexpr int rows = 5;
         const auto weights = random_weights(dtype, rows, cols, rng);
-        const auto x = random_floats(size_t(n) * cols, rng);
-        GuardedBuffer w_guarded(weights.size()), x_guarded(x.size() * 4);
-        ASSERT_NE(w_guarded.data(), nullptr);
-        ASSERT_NE(x_guarded.data(), nullptr);
-        std::memcpy(w_guarded.data(), weights.data(), weights.size());
-        std::memcpy(x_guarded.data(), x.data(), x.size() * 4);
-        expect_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows},
-                                     w_guarded.data(),
-                                     reinterpret_cast<const float*>(x_guarded.data()));
+        expect_guarded_matmul_matches_scalar(table(), {dtype, rows, cols, n, 0, rows, rows}, weights,
+                                             random_floats(size_t(n) * cols, rng));
       }
     }
+  }
+  // bf16 activations, past the row kernels' token counts (bf16 dot products on AVX512-BF16).
+  for (int cols : {1, 7, 31, 257}) {
+    constexpr int rows = 5, n = 20;
+    const auto weights = random_weights(DType::bf16, rows, cols, rng);
+    expect_guarded_matmul_matches_scalar(table(), {DType::bf16, rows, cols, n, 0, rows, rows, true},
+                                         weights, random_bf16_floats(size_t(n) * cols, rng));
   }
 }
 #endif

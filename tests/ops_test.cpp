@@ -30,6 +30,25 @@ TEST(Ops, RmsnormScalesByRootMeanSquareAndWeight) {
   }
 }
 
+// bf16 keeps 8 significant bits: 1 + k/128 near 1. Values between two of them
+// go to the nearer; exact halves to the one with an even last bit.
+TEST(Ops, RoundToBf16RoundsToNearestEven) {
+  const float u = std::ldexp(1.0f, -8);  // half a bf16 step at 1
+  // Subnormal bf16 values are multiples of 2^-133: 2^-130 is one, 2^-140 is
+  // below half of the smallest. 3e38 is 225.69 steps of 2^120.
+  std::vector<float> x = {1.0f + u,        1.0f + 3 * u,           1.0f + u + std::ldexp(1.0f, -20),
+                          -(1.0f + 3 * u), 1.0f + u / 2,           0.0f,
+                          INFINITY,        std::ldexp(1.0f, -130), std::ldexp(1.0f, -140),
+                          3.0e38f,         NAN};
+  const std::vector<float> want = {1.0f,          1.0f + 4 * u,           1.0f + 2 * u,
+                                   -(1.0f + 4 * u), 1.0f,                 0.0f,
+                                   INFINITY,      std::ldexp(1.0f, -130), 0.0f,
+                                   std::ldexp(226.0f, 120)};
+  ops::round_to_bf16(x.data(), int(x.size()));
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(x[i], want[i]) << "element " << i;
+  EXPECT_TRUE(std::isnan(x.back()));
+}
+
 TEST(Ops, SoftmaxSumsToOneAndIsStableForLargeValues) {
   std::mt19937 rng(2);
   auto x = random_vector(rng, 50, 5.0f);

@@ -59,5 +59,22 @@ TEST(RandomModel, InitRandomWritesARunnableQuantizedFile) {
   EXPECT_EQ(test::run_cli("init-random --shape gpt-5 -o " + test::quote(dir / "x.llf")).exit_code, 2);
 }
 
+// The CLI flag reaches the file: bf16 matrices marked for bf16 activations,
+// and refused (one line, exit 2: a bad option) without bf16 matrices.
+TEST(RandomModel, InitRandomWritesBf16ActivationsOnlyWithBf16Matrices) {
+  test::TempDir dir;
+  auto r = test::run_cli("init-random --shape stories110m --dtype bf16 --bf16-activations -o " +
+                         test::quote(dir / "a.llf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_cli("inspect " + test::quote(dir / "a.llf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("layers.0.feed_forward.w2.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("bf16 activations"), std::string::npos);
+  r = test::run_cli("init-random --shape stories110m --quantize-linear int4 --bf16-activations -o " +
+                    test::quote(dir / "b.llf"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--bf16-activations needs"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace llamafast

@@ -36,6 +36,10 @@ struct ExportOptions {
   std::string output;          // the .llf to write (replaced atomically)
   std::string dtype{};         // "fp32", "fp16", "bf16" for unquantized matrices; "" = as in the source
   QuantScheme linear = QuantScheme::none;  // attention and feed-forward matrices (and an untied output head)
+  // bf16 matrices multiply activations rounded to bf16 (prefill by bf16 dot
+  // products, as PyTorch's and llama.cpp's bf16 inference round them); needs
+  // dtype "bf16" and linear == none.
+  bool bf16_activations = false;
   int group_size = 32;         // int4 / 8da4w group (32, 64, 128 or 256; a row's last group may be shorter)
   QuantScheme embeddings = QuantScheme::none;  // none, int8 (per row) or int4
   int embedding_group_size = 32;

@@ -23,7 +23,7 @@ sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 import formats  # noqa: E402
 from formats import LAYER_WEIGHTS, META_SCALED_ROPE  # noqa: E402
-from llama_ref import Config, Model, forward, greedy, rope_inv_freq, rope_scaling_branch  # noqa: E402
+from llama_ref import Config, Model, forward, greedy, rope_inv_freq, rope_scaling_branch, to_bf16  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(REPO, "tests", "fixtures", "models")
@@ -228,11 +228,20 @@ def build(name, fmt, dtype_name, cfg, opts):
     diff = (forward(back, tokens) - logits).abs().max().item()
     assert diff < 1e-9, f"{name}: read-back logits differ by {diff}"
 
+    # What `llamafast export --dtype bf16 --bf16-activations` of this model
+    # computes: every matrix rounded to bf16 and every matrix product's input
+    # too (norm weights stay as stored).
+    W16 = {k: to_bf16(v) if v.dim() == 2 else v for k, v in W.items()}
+    logits_bf16 = forward(Model(meta_cfg, W16), tokens, bf16_activations=True)
+
     with open(os.path.join(d, "logits.f32"), "wb") as f:
         f.write(formats.le_bytes(logits.to(torch.float32)))
+    with open(os.path.join(d, "logits_bf16_activations.f32"), "wb") as f:
+        f.write(formats.le_bytes(logits_bf16.to(torch.float32)))
     exp = {"format": fmt, **entries, "dtype": dtype_name,
            "config": cfg.to_dict(), "tokens": tokens,
            "logits": "logits.f32", "logits_shape": [N_TOKENS, cfg.vocab_size],
+           "logits_bf16_activations": "logits_bf16_activations.f32",
            "greedy": {"prompt": prompt, "continuation": cont},
            "greedy_min_gap": round(min_gap, 6)}
     dump_expected(os.path.join(d, "expected.json"), exp)
@@ -269,6 +278,9 @@ second, token-by-token (KV cache) implementation.
   `model_args.json` (gptfast_pth).
 - `logits.f32`: raw little-endian float32 `[64, vocab]`, the logits of every
   position of `tokens` (float64 reference rounded to float32).
+- `logits_bf16_activations.f32`: the same for the model as `llamafast export
+  --dtype bf16 --bf16-activations` stores it: every matrix rounded to bf16,
+  and every matrix product's input rounded to bf16 before it is multiplied.
 - `expected.json`:
   - `format`: `llama2c` | `hf` | `meta_pth` | `gptfast_pth`
   - `model`: model file or directory relative to the fixture dir; `params`:
@@ -279,7 +291,8 @@ second, token-by-token (KV cache) implementation.
     vocab_size, max_seq_len, norm_eps, rope_theta, rope_scaling (null or the
     llama3 dict), tied, sliding_window (null or W), rope_layout (`interleaved`
     for Meta-layout q/k rows, `half` for HF layout) - as stored in the file
-  - `tokens` (64 ids, include 0 and vocab-1), `logits`, `logits_shape`
+  - `tokens` (64 ids, include 0 and vocab-1), `logits`, `logits_shape`,
+    `logits_bf16_activations`
   - `greedy`: `prompt` (8 ids) and `continuation` (24 greedy ids, argmax).
     Chosen so that at every step top1 - top2 >= 1e-3 * max|logit|;
     `greedy_min_gap` is the smallest absolute top1 - top2 gap seen.

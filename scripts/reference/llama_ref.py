@@ -151,9 +151,23 @@ def attention_mask(T, sliding_window):
     return allowed
 
 
-def forward(model, tokens):
-    """Logits [T, vocab] (float64) for every position of a token sequence."""
+def to_bf16(t):
+    """t rounded to the nearest bfloat16 (ties to even), kept in float64."""
+    return t.to(torch.bfloat16).to(torch.float64)
+
+
+def forward(model, tokens, bf16_activations=False):
+    """Logits [T, vocab] (float64) for every position of a token sequence.
+
+    bf16_activations: every matrix product's input is rounded to bfloat16
+    first, as in PyTorch's (and llama.cpp's) bf16 inference; the products and
+    everything else stay float64.
+    """
     cfg, W = model.config, model.weights
+
+    def lin(h, name):
+        return (to_bf16(h) if bf16_activations else h) @ W[name].T
+
     T = len(tokens)
     assert 0 < T <= cfg.max_seq_len
     nh, nkv, hd = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
@@ -167,9 +181,9 @@ def forward(model, tokens):
     for l in range(cfg.n_layers):
         p = f"layers.{l}."
         h = rms_norm(x, W[p + "attention_norm.weight"], cfg.norm_eps)
-        q = (h @ W[p + "attention.wq.weight"].T).view(T, nh, hd)
-        k = (h @ W[p + "attention.wk.weight"].T).view(T, nkv, hd)
-        v = (h @ W[p + "attention.wv.weight"].T).view(T, nkv, hd)
+        q = lin(h, p + "attention.wq.weight").view(T, nh, hd)
+        k = lin(h, p + "attention.wk.weight").view(T, nkv, hd)
+        v = lin(h, p + "attention.wv.weight").view(T, nkv, hd)
         q = apply_rope(q, positions, inv_freq, cfg.rope_layout)
         k = apply_rope(k, positions, inv_freq, cfg.rope_layout)
         # GQA/MQA: query head i reads kv head i // group (Meta's and HF's
@@ -180,16 +194,15 @@ def forward(model, tokens):
         scores = scores.masked_fill(~allowed, float("-inf"))
         probs = torch.softmax(scores, dim=-1)
         o = torch.einsum("hts,shd->thd", probs, v).reshape(T, nh * hd)
-        x = x + o @ W[p + "attention.wo.weight"].T
+        x = x + lin(o, p + "attention.wo.weight")
 
         h = rms_norm(x, W[p + "ffn_norm.weight"], cfg.norm_eps)
-        gate = torch.nn.functional.silu(h @ W[p + "feed_forward.w1.weight"].T)
-        up = h @ W[p + "feed_forward.w3.weight"].T
-        x = x + (gate * up) @ W[p + "feed_forward.w2.weight"].T
+        gate = torch.nn.functional.silu(lin(h, p + "feed_forward.w1.weight"))
+        up = lin(h, p + "feed_forward.w3.weight")
+        x = x + lin(gate * up, p + "feed_forward.w2.weight")
 
     x = rms_norm(x, W["norm.weight"], cfg.norm_eps)
-    head = W["tok_embeddings.weight"] if cfg.tied else W["output.weight"]
-    return x @ head.T
+    return lin(x, "tok_embeddings.weight" if cfg.tied else "output.weight")
 
 
 def greedy(model, prompt_tokens, n, return_logits=False):

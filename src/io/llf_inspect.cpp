@@ -43,6 +43,8 @@ Result<std::string> describe_llf(const std::string& path) {
                             t["scales"]["dtype"].get<std::string>(), t["scales"]["nbytes"].get<uint64_t>(),
                             t["scales"]["offset"].get<uint64_t>(),
                             t.value("int8_activations", false) ? ", int8 activations" : "");
+      } else if (t.value("bf16_activations", false)) {
+        quant = "bf16 activations";
       }
       out += fmt::format("{:<40} {:<6} {:>14} {:>12} {:>12}  {}\n", t["name"].get<std::string>(),
                          t["dtype"].get<std::string>(),

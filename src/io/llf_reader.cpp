@@ -88,6 +88,9 @@ Tensor parse_tensor(const json& j, std::span<const std::byte> data, const std::s
   const uint64_t rows = t.shape.size() == 2 ? uint64_t(t.shape[0]) : 1, cols = uint64_t(t.shape.back());
   // At most 2^40 elements, so every size below (bytes of values or scales) fits in 64 bits.
   if (rows > (uint64_t(1) << 40) / cols) fail("{}: {} x {} elements is too large", where, rows, cols);
+  t.bf16_activations = j.contains("bf16_activations") && get<bool>(j, "bf16_activations", where);
+  if (t.bf16_activations && (t.dtype != DType::bf16 || t.shape.size() != 2))
+    fail("{}: bf16_activations applies only to a bf16 matrix", where);
   if (!is_quantized(t.dtype)) {
     t.nbytes = rows * cols * dtype_size(t.dtype);
     t.data = region(j, data, t.nbytes, where);

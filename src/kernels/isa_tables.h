@@ -48,6 +48,13 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
             int row_end);
 }  // namespace avx512vnni
 
+// bf16_activations prefill with vdpbf16ps, which avx512vnni::matmul calls on
+// CPUs with AVX512-BF16 (bf16 weights, cols > 0).
+namespace avx512bf16 {  // x86/kernels_avx512_bf16.cpp
+void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+            int row_end);
+}  // namespace avx512bf16
+
 #endif
 
 #if defined(__aarch64__) && !defined(LLAMAFAST_SCALAR_ONLY)

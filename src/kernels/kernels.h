@@ -71,6 +71,14 @@ struct WeightMatrix {
   // multiple of 32 (decode: as quant_decode_avx512.h lists; prefill: as
   // quant_prefill_avx512.h does).
   bool int8_activations = false;
+  // bf16 only: the activations are bf16 values too (every x[t, c] exactly
+  // representable in bf16; callers round them, ops::round_to_bf16), as in
+  // PyTorch's and llama.cpp's bf16 inference. Every table then computes the
+  // same sums of exact products; tables with bf16 dot products (AVX512-BF16,
+  // x86/kernels_avx512_bf16.cpp) use them for prefill, at twice the products
+  // per instruction of fp32 FMAs. Activations that are not bf16 values give
+  // results that depend on the table (that kernel rounds them to nearest).
+  bool bf16_activations = false;
 };
 
 // The per-token activation quantization of int8_activations: writes q[0, n)

@@ -28,6 +28,7 @@ struct Tensor {
   std::string origin;          // file it lives in, for error messages
   kernels::QuantLayout quant;  // q8 / q4: where integers (from data) and scales are
   bool int8_activations = false;  // q8 / q4: multiply with int8 activations (8da4w)
+  bool bf16_activations = false;  // bf16 matrix: multiply with activations rounded to bf16
 
   int64_t numel() const {
     int64_t n = 1;

@@ -24,7 +24,7 @@ class Binder {
   WeightMatrix matrix(const std::string& name, int rows, int cols, size_t* bytes) const {
     const Tensor& t = get(name, {rows, cols});
     if (bytes) *bytes += t.nbytes;
-    return {t.dtype, t.data, rows, cols, t.quant, t.int8_activations};
+    return {t.dtype, t.data, rows, cols, t.quant, t.int8_activations, t.bf16_activations};
   }
 
   size_t nbytes(const std::string& name) const { return ck_.tensors.at(name).nbytes; }

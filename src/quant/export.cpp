@@ -50,6 +50,7 @@ struct Planned {
   DType dtype = DType::f32;
   int rows = 1, cols = 0, group = 0;
   bool int8_activations = false;
+  bool bf16_activations = false;
   uint64_t offset = 0, nbytes = 0;
   DType scale_dtype = DType::f32;
   uint64_t scales_offset = 0, scales_nbytes = 0;
@@ -99,6 +100,8 @@ class Exporter {
     if (o_.max_seq_len > 0) config_.max_seq_len = std::min(config_.max_seq_len, o_.max_seq_len);
     if (!o_.tie_word_embeddings) config_.tied_embeddings = false;
     const DType dtype = parse_export_dtype(o_.dtype, tensor("layers.0.attention.wq.weight").dtype);
+    if (o_.bf16_activations && (dtype != DType::bf16 || o_.linear != QuantScheme::none))
+      fail("--bf16-activations needs bf16 matrices (--dtype bf16) and no --quantize-linear");
     plan(dtype);
     const uint64_t data_size = layout();
 
@@ -153,6 +156,8 @@ class Exporter {
     p.rows = src.shape.size() == 2 ? int(src.shape[0]) : 1;
     if (src.shape.size() != 2 || scheme == QuantScheme::none) {
       p.dtype = src.shape.size() == 2 ? float_dtype : DType::f32;  // norms stay fp32
+      // Every bf16 matrix, the embeddings too: a tied head is a matmul over them.
+      p.bf16_activations = o_.bf16_activations && p.dtype == DType::bf16 && src.shape.size() == 2;
     } else {
       const bool q8 = scheme == QuantScheme::int8 || scheme == QuantScheme::da8w8;
       p.dtype = q8 ? DType::q8 : DType::q4;
@@ -220,6 +225,7 @@ class Exporter {
         t["scales"] = {{"dtype", dtype_name(p.scale_dtype)}, {"offset", p.scales_offset}, {"nbytes", p.scales_nbytes}};
         t["int8_activations"] = p.int8_activations;
       }
+      if (p.bf16_activations) t["bf16_activations"] = true;
       tensors.push_back(std::move(t));
     }
     json files = json::array();
@@ -239,6 +245,7 @@ class Exporter {
           {"options",
            {{"dtype", dtype_name(dtype)},
             {"quantize_linear", scheme_name(o_.linear)},
+            {"bf16_activations", o_.bf16_activations},
             {"group_size", o_.group_size},
             {"quantize_embeddings", scheme_name(o_.embeddings)},
             {"embedding_group_size", o_.embedding_group_size},

@@ -1,6 +1,8 @@
 #include "runtime/ops.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 
 namespace llamafast::ops {
@@ -14,6 +16,16 @@ void rmsnorm(const float* x, const float* w, float* out, int n, float eps) {
 
 void add(float* x, const float* y, int n) {
   for (int i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void round_to_bf16(float* x, int n) {
+  // f32_to_bf16 without its branch, so that the loop vectorizes.
+  for (int i = 0; i < n; ++i) {
+    const uint32_t u = std::bit_cast<uint32_t>(x[i]);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    const uint32_t quiet_nan = (u & 0xffff0000u) | 0x00400000u;
+    x[i] = std::bit_cast<float>((u & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);
+  }
 }
 
 std::vector<double> rope_inv_freq(const ModelConfig& c) {

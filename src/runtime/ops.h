@@ -15,6 +15,10 @@ void rmsnorm(const float* x, const float* w, float* out, int n, float eps);
 // x += y, the residual add.                           x, y: (n)
 void add(float* x, const float* y, int n);
 
+// x = bf16(x), rounded to nearest even: the activations of matrices whose
+// activations are bf16 (WeightMatrix::bf16_activations).           x: (n)
+void round_to_bf16(float* x, int n);
+
 // Rotary inverse frequencies (head_dim / 2) with rope_theta and, when enabled,
 // Llama 3.1 frequency scaling applied.
 std::vector<double> rope_inv_freq(const ModelConfig& config);

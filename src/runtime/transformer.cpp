@@ -43,13 +43,21 @@ void Transformer::forward(std::span<const int> tokens, int pos, float* logits, b
   }
 }
 
-void Transformer::matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy) {
+void Transformer::matmul(const WeightMatrix& W, float* x, int n, float* y, int ldy) {
   matmuls({{W, y, ldy}}, x, n);
 }
 
-void Transformer::matmuls(std::initializer_list<MatmulOut> outs, const float* x, int n) {
+void Transformer::matmuls(std::initializer_list<MatmulOut> outs, float* x, int n) {
   int64_t rows = 0;
-  for (const MatmulOut& o : outs) rows += o.W.rows;
+  bool bf16_activations = false;
+  for (const MatmulOut& o : outs) {
+    rows += o.W.rows;
+    bf16_activations = bf16_activations || o.W.bf16_activations;
+  }
+  if (bf16_activations) {
+    const int cols = outs.begin()->W.cols;
+    for_each_token(n, [&](int t) { ops::round_to_bf16(x + size_t(t) * cols, cols); });
+  }
   // Row blocks of 32 match the AVX-512 prefill panel, so no claim ends in a partial panel.
   split_.reset(rows, 32);
   pool_.run([&](int thread, int) {

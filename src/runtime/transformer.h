@@ -35,17 +35,19 @@ class Transformer {
  private:
   void forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits);
   void attention(int layer, int n, int pos);
-  void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy);
+  void matmul(const WeightMatrix& W, float* x, int n, float* y, int ldy);
   // y (n, ldy) = x W^T for matrices that read the same n tokens (q, k, v; gate,
   // up), in one parallel run: their rows, one matrix after the other, are
   // shared out by split_, so decode waits at one barrier rather than one per
-  // matrix, and not for a thread that fell behind.
+  // matrix, and not for a thread that fell behind. x is rounded to bf16 in
+  // place first when the matrices ask for bf16 activations (x is scratch that
+  // only these matmuls read).
   struct MatmulOut {
     const WeightMatrix& W;
     float* y;
     int ldy;
   };
-  void matmuls(std::initializer_list<MatmulOut> outs, const float* x, int n);
+  void matmuls(std::initializer_list<MatmulOut> outs, float* x, int n);
   // fn(t) for t in [0, n), split over the pool's threads: the per-token work
   // between matmuls (norms, rotary, SiLU, residual adds), which left the other
   // threads waiting when it ran on one.

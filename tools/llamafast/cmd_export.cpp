@@ -58,6 +58,9 @@ void add_storage_options(CLI::App* cmd, ExportOptions& o, std::string& embedding
                   "Attention/FFN matrices (and an untied output head): int8 (per channel), int4 (groupwise) "
                   "8da4w (int4 weights, int8 dynamic activations) or 8da8w (int8 weights, int8 dynamic activations)")
       ->transform(CLI::CheckedTransformer(kLinear));
+  cmd->add_flag("--bf16-activations", o.bf16_activations,
+                "With --dtype bf16: round the matrices' activations to bf16 too, as PyTorch's bf16 inference "
+                "does (faster prefill with bf16 dot products)");
   cmd->add_option("--group-size", o.group_size, "Group size of int4 / 8da4w: 32, 64, 128 or 256")
       ->capture_default_str();
   cmd->add_option("--quantize-embeddings", embeddings, "Embeddings: int8 (per row) or int4[,GROUP] (default group 32)");

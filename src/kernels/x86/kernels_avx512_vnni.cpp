@@ -1,5 +1,6 @@
 // The AVX-512 table with AVX512-VNNI (vpdpbusd): its own quantized matmuls;
-// float weights go to the AVX-512 table's.
+// float weights go to the AVX-512 table's, except bf16_activations prefill on
+// CPUs with AVX512-BF16 (x86/kernels_avx512_bf16.cpp).
 // Compiled with the AVX-512 flags plus -mavx512vnni (see src/CMakeLists.txt).
 // GCC 12's AVX-512 intrinsics trip -W(maybe-)uninitialized: see kernels_avx512.cpp.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -7,6 +8,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
+#include "kernels/cpu_features.h"
 #include "kernels/isa_tables.h"
 #include "kernels/matmul_quant.h"
 #include "kernels/x86/quant_decode_avx512.h"
@@ -15,8 +17,16 @@
 
 namespace llamafast::kernels::avx512vnni {
 
+// Up to this many tokens the AVX-512 table's row kernel (bf16 weights widened
+// to fp32, streamed once per 6 tokens) beats packing panels.
+constexpr int kBf16DotMinTokens = 12;
+
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
+  if (W.dtype == DType::bf16 && W.bf16_activations && n > kBf16DotMinTokens && W.cols > 0 &&
+      cpu_features().avx512_bf16) {
+    return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
+  }
   if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
   if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
   if (quant_prefill(W, x, n, y, ldy, row_begin, row_end)) return;
