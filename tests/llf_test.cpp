@@ -171,15 +171,15 @@ TEST_P(LlfFixture, Bf16ActivationsExportMatchesItsReference) {
   const std::vector<int> tokens = fx.tokens();
   const std::vector<float> reference =
       test::read_floats(fx.dir / fx.expected["logits_bf16_activations"].get<std::string>());
-  for (const auto& [path, how] : {std::pair{dir / "a.llf", "prefill"}, {dir / "a.llf", "decode"}}) {
-    const std::vector<float> logits = std::string(how) == "prefill" ? all_logits(path.string(), tokens)
-                                                                     : decoded_logits(path.string(), tokens);
+  const std::string path = (dir / "a.llf").string();
+  for (const std::string_view how : {"prefill", "decode"}) {
+    const std::vector<float> logits = how == "prefill" ? all_logits(path, tokens) : decoded_logits(path, tokens);
     EXPECT_GE(share_of_matching_positions(logits, reference, tokens.size(), 1e-4), 0.2) << how;
     EXPECT_LT(test::relative_error(logits, reference), 1e-2) << how;
   }
   EXPECT_LT(share_of_matching_positions(all_logits((dir / "w.llf").string(), tokens), reference, tokens.size(), 1e-4),
             0.2);
-  const auto text = describe_llf((dir / "a.llf").string());
+  const auto text = describe_llf(path);
   ASSERT_TRUE(text.ok());
   EXPECT_NE(text.value().find("bf16 activations"), std::string::npos);
 }
