@@ -282,15 +282,19 @@ TEST_P(KernelTableTest, MatmulWithBf16ActivationsMatchesScalar) {
   }
 }
 
-// As MatmulRowResultsDoNotDependOnTheRowRange, for the bf16 dot-product panels.
+// As MatmulRowResultsDoNotDependOnTheRowRange, for the bf16 dot products:
+// decode's tiles of 4 rows and prefill's panels of 32.
 TEST_P(KernelTableTest, MatmulWithBf16ActivationsRowResultsDoNotDependOnTheRowRange) {
   std::mt19937 rng(31);
-  constexpr int rows = 75, cols = 301, n = 40;
+  constexpr int rows = 75, cols = 301;
   const auto weights = random_weights(DType::bf16, rows, cols, rng);
   WeightMatrix W{DType::bf16, weights.data(), rows, cols};
   W.bf16_activations = true;
-  // Pieces up to 37 rows: partial panels of 32 at every offset.
-  expect_rows_independent_of_range(table(), W, random_bf16_floats(size_t(n) * cols, rng), n, 37);
+  for (int n : {1, 40}) {
+    SCOPED_TRACE("n=" + std::to_string(n));
+    // Pieces up to 37 rows: partial tiles and panels at every offset.
+    expect_rows_independent_of_range(table(), W, random_bf16_floats(size_t(n) * cols, rng), n, 37);
+  }
 }
 
 TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
@@ -329,12 +333,17 @@ TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
       }
     }
   }
-  // bf16 activations, past the row kernels' token counts (bf16 dot products on AVX512-BF16).
-  for (int cols : {1, 7, 31, 257}) {
-    constexpr int rows = 5, n = 20;
-    const auto weights = random_weights(DType::bf16, rows, cols, rng);
-    expect_guarded_matmul_matches_scalar(table(), {DType::bf16, rows, cols, n, 0, rows, rows, true},
-                                         weights, random_bf16_floats(size_t(n) * cols, rng));
+  // bf16 activations: one token, and past the row kernels' token counts (bf16
+  // dot products on AVX512-BF16); 16385 columns are past the one-token kernel's
+  // limit, which must then leave the work to the row kernels.
+  for (int cols : {1, 7, 31, 257, 16385}) {
+    for (int n : {1, 20}) {
+      constexpr int rows = 5;
+      if (cols > 257 && n > 1) continue;
+      const auto weights = random_weights(DType::bf16, rows, cols, rng);
+      expect_guarded_matmul_matches_scalar(table(), {DType::bf16, rows, cols, n, 0, rows, rows, true},
+                                           weights, random_bf16_floats(size_t(n) * cols, rng));
+    }
   }
 }
 #endif

@@ -151,14 +151,17 @@ double share_of_matching_positions(std::span<const float> logits, std::span<cons
 // --dtype bf16 --bf16-activations against the reference run the same way
 // (scripts/reference: matrices and every matmul input rounded to bf16), by
 // prefill (64 tokens: bf16 dot products on AVX512-BF16) and by decode (one
-// token at a time: the row kernels on the rounded activations).
+// token at a time: bf16 dot products along rows on AVX512-BF16, the row
+// kernels on the rounded activations elsewhere).
 // Rounding to bf16 is a step function, so the engine (fp32) and the reference
 // (float64) round an input that lies within their ~1e-7 of a step to
 // neighbouring bf16 values: 2^-8 of that input apart, which moves everything
 // after it by up to 5e-3 of the largest logit on these tiny models. So the
 // test asks that the positions before the first such flip match to 1e-4 (at
 // least 28% of them did on every fixture, with each ISA's kernels; bound:
-// 20%) and that the rest stay within 1e-2. The same file's weights with fp32
+// 20%) and that the rest stay within 1e-2. Where the first flip falls moves
+// with the kernels' order of additions: a decode kernel that summed each row
+// in another order than today's matched one fixture at only 10 of 64. The same file's weights with fp32
 // activations match the reference at no position (measured: 0 of 64 on every
 // fixture): a matmul whose input was not rounded would fail the test.
 TEST_P(LlfFixture, Bf16ActivationsExportMatchesItsReference) {

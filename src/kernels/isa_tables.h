@@ -48,11 +48,14 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
             int row_end);
 }  // namespace avx512vnni
 
-// bf16_activations prefill with vdpbf16ps, which avx512vnni::matmul calls on
-// CPUs with AVX512-BF16 (bf16 weights, cols > 0).
+// bf16_activations matmuls with vdpbf16ps, which avx512vnni::matmul calls on
+// CPUs with AVX512-BF16 (bf16 weights, cols > 0): prefill (matmul) and decode
+// (matmul_one_token; false, having done nothing, where it does not apply).
 namespace avx512bf16 {  // x86/kernels_avx512_bf16.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
+bool matmul_one_token(const WeightMatrix& W, const float* x, float* y, int row_begin,
+                      int row_end);
 }  // namespace avx512bf16
 
 #endif

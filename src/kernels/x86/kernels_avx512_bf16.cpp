@@ -1,10 +1,10 @@
-// Prefill with bf16 weights and bf16 activations (WeightMatrix::bf16_activations)
+// Matmuls with bf16 weights and bf16 activations (WeightMatrix::bf16_activations)
 // on AVX512-BF16: vdpbf16ps adds the products of a pair of columns to each
 // fp32 lane, 32 products per instruction where an fp32 FMA makes 16. Both
 // factors are bf16 values, so each product is exact in fp32, as in the float
 // kernels; only the order of the fp32 additions differs.
 //
-// The scheme is matmul_panels.h's, with pairs of columns where it has columns:
+// Prefill follows matmul_panels.h's scheme, with pairs of columns where it has columns:
 // a panel of 32 rows is packed so that 32-bit lane j of P[p] holds row j's
 // columns 2p and 2p + 1 (the 16 x 16 fp32 transpose, applied to pairs), and
 // each token's pair is broadcast inside the vdpbf16ps. The activations of a
@@ -122,6 +122,79 @@ void prefetch_panel(const BF16* w, int cols, int r, int r1, int c0) {
 }
 
 }  // namespace
+
+// One token (decode) with bf16 activations: y[r] = dot(x, W[r, :]) along
+// whole rows, 32 columns per vdpbf16ps where the widening row kernel
+// (matmul_rows.h) needs two conversions and two FMAs. As in the panels, each
+// product is exact in fp32 and only the order of the additions differs.
+// (For fp32 activations, x split exactly into three bf16 parts took three
+// vdpbf16ps per 32 columns and decoded slower than the widening kernel.)
+namespace decode {
+
+constexpr int kStep = 32;        // columns per vdpbf16ps
+constexpr int kMaxCols = 16384;  // the packed activations live on the stack
+constexpr int kTileRows = 4;
+
+// y[0 .. R) for R rows of `cols` bf16 at w (row stride ldw) against x's pairs
+// X. Every row sums its steps into two accumulators in the same order whatever
+// R is, so that a row's result does not depend on the caller's row range.
+// prefetch: also fetch the next R rows (right after these in memory), on
+// which the hardware prefetchers would start cold.
+template <int R>
+LLAMAFAST_ALWAYS_INLINE void tile(const BF16* w, size_t ldw, int cols, const uint32_t* X,
+                                  float* y, bool prefetch) {
+  __m512 acc[2][R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) acc[0][r] = acc[1][r] = _mm512_setzero_ps();
+  // A step of 32 columns; only the last, partial one is masked.
+  const auto step = [&]<bool kTail>(int c, int j, __mmask32 m) LLAMAFAST_INLINE_LAMBDA {
+    const auto xv = __m512bh(_mm512_load_si512(X + c / 2));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const BF16* row = w + r * ldw + c;
+      if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(row + R * ldw), _MM_HINT_NTA);
+      const __m512i wv = kTail ? _mm512_maskz_loadu_epi16(m, row) : _mm512_loadu_si512(row);
+      acc[j][r] = _mm512_dpbf16_ps(acc[j][r], __m512bh(wv), xv);
+    }
+  };
+  int c = 0;
+  for (; c + 2 * kStep <= cols; c += 2 * kStep) {
+    step.template operator()<false>(c, 0, 0);
+    step.template operator()<false>(c + kStep, 1, 0);
+  }
+  for (int j = 0; c < cols; c += kStep, j ^= 1) {
+    const int left = cols - c;
+    if (left >= kStep) {
+      step.template operator()<false>(c, j, 0);
+    } else {
+      step.template operator()<true>(c, j, __mmask32((1u << left) - 1u));
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[0][r], acc[1][r]));
+}
+
+}  // namespace decode
+
+bool matmul_one_token(const WeightMatrix& W, const float* x, float* y, int row_begin,
+                      int row_end) {
+  using namespace decode;
+  if (W.cols > kMaxCols) return false;
+  alignas(64) uint32_t X[kMaxCols / 2];
+  // x as bf16 pairs, zeros past cols to a whole step; pack_activations takes
+  // at most 2 * kPairs columns a call.
+  for (int c = 0; c < W.cols; c += 2 * kPairs) {
+    pack_activations(x + c, 0, 1, imin(2 * kPairs, W.cols - c), X + c / 2);
+  }
+  const auto* w = static_cast<const BF16*>(W.data);
+  const size_t ldw = size_t(W.cols);
+  int r = row_begin;
+  for (; r + kTileRows <= row_end; r += kTileRows) {
+    tile<kTileRows>(w + r * ldw, ldw, W.cols, X, y + r, r + 2 * kTileRows <= row_end);
+  }
+  for (; r < row_end; ++r) tile<1>(w + r * ldw, ldw, W.cols, X, y + r, false);
+  return true;
+}
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {

@@ -1,6 +1,6 @@
 // The AVX-512 table with AVX512-VNNI (vpdpbusd): its own quantized matmuls;
-// float weights go to the AVX-512 table's, except bf16_activations prefill on
-// CPUs with AVX512-BF16 (x86/kernels_avx512_bf16.cpp).
+// float weights go to the AVX-512 table's, except bf16_activations decode and
+// prefill on CPUs with AVX512-BF16 (x86/kernels_avx512_bf16.cpp).
 // Compiled with the AVX-512 flags plus -mavx512vnni (see src/CMakeLists.txt).
 // GCC 12's AVX-512 intrinsics trip -W(maybe-)uninitialized: see kernels_avx512.cpp.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -17,16 +17,16 @@
 
 namespace llamafast::kernels::avx512vnni {
 
-// Up to this many tokens bf16 weights stay on the AVX-512 table's row kernel,
+// From 2 up to this many tokens bf16 weights stay on the AVX-512 table's row kernel,
 // as they do there before its fp32 panels (matmul_simd.h); where these faster
 // panels overtake it was not measured.
 constexpr int kBf16DotMinTokens = 12;
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
-  if (W.dtype == DType::bf16 && W.bf16_activations && n > kBf16DotMinTokens && W.cols > 0 &&
-      cpu_features().avx512_bf16) {
-    return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
+  if (W.dtype == DType::bf16 && W.bf16_activations && W.cols > 0 && cpu_features().avx512_bf16) {
+    if (n == 1 && avx512bf16::matmul_one_token(W, x, y, row_begin, row_end)) return;
+    if (n > kBf16DotMinTokens) return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
   }
   if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
   if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
