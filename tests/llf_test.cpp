@@ -161,9 +161,10 @@ double share_of_matching_positions(std::span<const float> logits, std::span<cons
 // least 28% of them did on every fixture, with each ISA's kernels; bound:
 // 20%) and that the rest stay within 1e-2. Where the first flip falls moves
 // with the kernels' order of additions: a decode kernel that summed each row
-// in another order than today's matched one fixture at only 10 of 64. The same file's weights with fp32
-// activations match the reference at no position (measured: 0 of 64 on every
-// fixture): a matmul whose input was not rounded would fail the test.
+// in another order than the present one matched one fixture at only 10 of 64.
+// The same file's weights with fp32 activations match the reference at no
+// position (measured: 0 of 64 on every fixture): a matmul whose input was not
+// rounded would fail the test.
 TEST_P(LlfFixture, Bf16ActivationsExportMatchesItsReference) {
   const Fixture fx = fixture(GetParam());
   TempDir dir;

@@ -17,9 +17,9 @@
 
 namespace llamafast::kernels::avx512vnni {
 
-// From 2 up to this many tokens bf16 weights stay on the AVX-512 table's row kernel,
-// as they do there before its fp32 panels (matmul_simd.h); where these faster
-// panels overtake it was not measured.
+// From 2 up to this many tokens, bf16-activation matmuls stay on the AVX-512
+// table's row kernel, as they do there before its fp32 panels (matmul_simd.h);
+// where these faster panels overtake it was not measured.
 constexpr int kBf16DotMinTokens = 12;
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
