@@ -1,5 +1,5 @@
-// Run-time choice of the kernel table: CPU feature detection, find(), and the
-// LLAMAFAST_ISA override.
+// Run-time choice of the kernel table: CPU feature detection, find(), the
+// LLAMAFAST_ISA override, and how weights are prefetched (LLAMAFAST_PREFETCH).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -82,7 +82,41 @@ TEST(KernelDispatch, ActiveFollowsLlamafastIsaFromTheEnvironment) {
   EXPECT_EQ(forced_isa_note(), expected.note);
 }
 
+TEST(KernelDispatch, WeightsArePrefetchedIntoL2OnIntelAndNonTemporalElsewhere) {
+  EXPECT_EQ(choose_weight_prefetch("", true), WeightPrefetch::l2);
+  EXPECT_EQ(choose_weight_prefetch("", false), WeightPrefetch::nontemporal);
+}
+
+TEST(KernelDispatch, LlamafastPrefetchOverridesTheVendorsChoice) {
+  EXPECT_EQ(choose_weight_prefetch("nta", true), WeightPrefetch::nontemporal);
+  EXPECT_EQ(choose_weight_prefetch("l2", false), WeightPrefetch::l2);
+  // Any other value is no request.
+  EXPECT_EQ(choose_weight_prefetch("L2", false), WeightPrefetch::nontemporal);
+  EXPECT_EQ(choose_weight_prefetch("t0", true), WeightPrefetch::l2);
+  EXPECT_EQ(weight_prefetch_name(WeightPrefetch::l2), "l2");
+  EXPECT_EQ(weight_prefetch_name(WeightPrefetch::nontemporal), "nta");
+}
+
+TEST(KernelDispatch, TheProcessPrefetchFollowsLlamafastPrefetchAndTheVendor) {
+  const char* requested = std::getenv("LLAMAFAST_PREFETCH");
+  EXPECT_EQ(process_weight_prefetch,
+            choose_weight_prefetch(requested ? requested : "", cpu_features().intel));
+}
+
 #if defined(__x86_64__) && defined(__linux__)
+// The vendor as Linux reports it, against our reading of cpuid leaf 0.
+TEST(KernelCpuFeatures, VendorAgreesWithLinux) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("vendor_id", 0) != 0) continue;
+    const bool intel = line.find("GenuineIntel") != std::string::npos;
+    EXPECT_EQ(cpu_features().intel, intel) << line;
+    return;
+  }
+  GTEST_SKIP() << "no vendor_id line in /proc/cpuinfo";
+}
+
 // Linux lists in /proc/cpuinfo the features that both the CPU has and the
 // kernel enabled (it drops AVX-512 flags when it does not save ZMM state): an
 // independent check of our cpuid + xgetbv decoding.

@@ -107,6 +107,9 @@ class Session {
   std::string isa() const;
   // Why the kernels differ from what LLAMAFAST_ISA asked for, or empty.
   static std::string isa_note();
+  // How the kernels prefetch the weights decode streams: "l2" (on Intel CPUs)
+  // or "nta" (non-temporal, elsewhere); LLAMAFAST_PREFETCH=l2|nta overrides.
+  static std::string weight_prefetch();
   // Why capacity() is below what was asked for (memory), or empty.
   const std::string& capacity_note() const;
 

@@ -5,6 +5,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <cstdint>
+#include <cstring>
 #elif defined(__aarch64__) && defined(__linux__)
 #include <sys/auxv.h>  // getauxval; with glibc also the HWCAP_* bits
 // The bits' values are fixed by the Linux arm64 ABI (arch/arm64/include/uapi/asm/hwcap.h).
@@ -36,6 +37,10 @@ CpuFeatures detect() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   const unsigned max_leaf = __get_cpuid_max(0, nullptr);
   if (max_leaf < 1) return f;
+  // Leaf 0 spells the vendor in ebx, edx, ecx.
+  unsigned vendor[3] = {};
+  __get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]);
+  f.intel = std::memcmp(vendor, "GenuineIntel", 12) == 0;
   __get_cpuid(1, &eax, &ebx, &ecx, &edx);
   const bool osxsave = bit(ecx, 27);
   f.fma = bit(ecx, 12);

@@ -18,6 +18,9 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512_vnni = false;
   bool avx512_bf16 = false;
+  // The vendor string is "GenuineIntel". Decides how the kernels prefetch the
+  // weights they stream (kernels.h, WeightPrefetch).
+  bool intel = false;
 
   // aarch64.
   bool neon = false;

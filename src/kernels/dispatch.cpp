@@ -1,5 +1,6 @@
 // Chooses the kernel table once per process: the best one the CPU supports,
-// unless LLAMAFAST_ISA asks for another (tests, benchmarks, bug hunts).
+// unless LLAMAFAST_ISA asks for another (tests, benchmarks, bug hunts); and
+// how the kernels prefetch weights (LLAMAFAST_PREFETCH).
 #include <array>
 #include <cstdlib>
 #include <string>
@@ -83,6 +84,21 @@ IsaChoice choose_isa(std::string_view requested) {
   note += "; using " + std::string(best.isa);
   return {&best, std::move(note)};
 }
+
+WeightPrefetch choose_weight_prefetch(std::string_view requested, bool intel_cpu) {
+  if (requested == "nta") return WeightPrefetch::nontemporal;
+  if (requested == "l2") return WeightPrefetch::l2;
+  return intel_cpu ? WeightPrefetch::l2 : WeightPrefetch::nontemporal;
+}
+
+std::string_view weight_prefetch_name(WeightPrefetch prefetch) {
+  return prefetch == WeightPrefetch::l2 ? "l2" : "nta";
+}
+
+extern const WeightPrefetch process_weight_prefetch = [] {
+  const char* requested = std::getenv("LLAMAFAST_PREFETCH");
+  return choose_weight_prefetch(requested ? requested : "", cpu_features().intel);
+}();
 
 const KernelTable& active() { return *process_choice().table; }
 

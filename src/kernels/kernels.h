@@ -151,6 +151,29 @@ struct IsaChoice {
 };
 IsaChoice choose_isa(std::string_view requested);
 
+// How the decode kernels prefetch the weights they stream, each line read
+// once, a tile ahead of use (rows of a few KiB are too short for the hardware
+// prefetchers to reach full speed):
+//  - nontemporal (prefetchnta): into L1 without keeping the line in L2. Chosen
+//    on AMD Zen 5, where the kernels were tuned with it; prefetcht0/t1 did no
+//    better there (docs/benchmarks.md).
+//  - l2 (prefetcht1): into L2. Chosen on Intel: on a Xeon (family 6 model 207)
+//    prefetchnta halved decode speed, and prefetcht1 was faster than
+//    prefetcht0 (docs/benchmarks.md).
+enum class WeightPrefetch { nontemporal, l2 };
+
+// This process's choice (decided before main): l2 on Intel CPUs, nontemporal
+// elsewhere, unless LLAMAFAST_PREFETCH=nta|l2 asks for one (benchmarks).
+// A variable, not a function, because the kernels read it in their hot loops.
+extern const WeightPrefetch process_weight_prefetch;
+
+// The decision behind process_weight_prefetch, as a pure function of the
+// requested name ("nta", "l2"; anything else is no request) and the vendor.
+WeightPrefetch choose_weight_prefetch(std::string_view requested, bool intel_cpu);
+
+// Its name as LLAMAFAST_PREFETCH spells it: "nta" or "l2".
+std::string_view weight_prefetch_name(WeightPrefetch prefetch);
+
 // A table this CPU can run, for tests and benchmarks. Returns nullptr for an
 // ISA that is not compiled into this binary or not supported by the CPU (or
 // its operating system).

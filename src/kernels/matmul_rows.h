@@ -65,9 +65,7 @@ LLAMAFAST_ALWAYS_INLINE void row_tile(const Wt* w, size_t ldw, const float* x, s
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
         for (int b = 0; b < kStepBytes; b += 64) {
-          // Non-temporal: the weights are read once, and should not evict x.
-          __builtin_prefetch(reinterpret_cast<const char*>(w + r * ldw + c + prefetch_ahead) + b,
-                             0, 0);
+          prefetch_weights(reinterpret_cast<const char*>(w + r * ldw + c + prefetch_ahead) + b);
         }
     }
 #pragma GCC unroll 4

@@ -50,8 +50,7 @@ struct QuantView {
 // at a time, in step with the bytes (integers, scales) consumed so far: rows
 // of a few hundred bytes to a few KiB are too short for the hardware
 // prefetchers, which start cold on each one, to reach full speed (2-4x slower
-// decode without this on Zen 5, most for GGUF blocks). Non-temporal: the
-// weights are read once. Offsets are from the start of the current rows.
+// decode without this on Zen 5, most for GGUF blocks). Offsets are from the start of the current rows.
 template <int R>
 struct NextTilePrefetch {
   NextTilePrefetch(const QuantView& W, const uint8_t* const (&rows)[R],
@@ -62,10 +61,10 @@ struct NextTilePrefetch {
   LLAMAFAST_ALWAYS_INLINE void upto(size_t data_end, size_t scale_end) {
     for (; data_done < data_end; data_done += 64)
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) __builtin_prefetch(rows[r] + ahead + data_done, 0, 0);
+      for (int r = 0; r < R; ++r) prefetch_weights(rows[r] + ahead + data_done);
     for (; scales_done < scale_end; scales_done += 64)
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) __builtin_prefetch(scales[r] + scale_ahead + scales_done, 0, 0);
+      for (int r = 0; r < R; ++r) prefetch_weights(scales[r] + scale_ahead + scales_done);
   }
 
   size_t ahead, scale_ahead, data_done = 0, scales_done = 0;

@@ -10,6 +10,8 @@
 // would then crash on a CPU without AVX-512.
 #pragma once
 
+#include "kernels/kernels.h"
+
 #define LLAMAFAST_ALWAYS_INLINE inline __attribute__((always_inline))
 // For lambdas inside the kernels (after the parameter list): their
 // accumulators must stay in registers, which a lambda left uninlined spills.
@@ -20,6 +22,16 @@ namespace {
 
 constexpr int imin(int a, int b) { return a < b ? a : b; }
 constexpr int imax(int a, int b) { return a > b ? a : b; }
+
+// Asks for the line at p, weights that decode reads once, in the way this
+// process prefetches them (kernels.h: WeightPrefetch).
+LLAMAFAST_ALWAYS_INLINE void prefetch_weights(const void* p) {
+  if (process_weight_prefetch == WeightPrefetch::l2) {
+    __builtin_prefetch(p, 0, 2);
+  } else {
+    __builtin_prefetch(p, 0, 0);
+  }
+}
 
 }  // namespace
 }  // namespace llamafast::kernels

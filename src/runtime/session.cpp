@@ -192,6 +192,9 @@ void Session::rewind(int pos) { impl_->pos = std::clamp(pos, 0, impl_->pos); }
 const Model& Session::model() const { return *impl_->model; }
 std::string Session::isa() const { return std::string(impl_->transformer->kernels().isa); }
 std::string Session::isa_note() { return std::string(kernels::forced_isa_note()); }
+std::string Session::weight_prefetch() {
+  return std::string(kernels::weight_prefetch_name(kernels::process_weight_prefetch));
+}
 const std::string& Session::capacity_note() const { return impl_->capacity_note; }
 
 }  // namespace llamafast

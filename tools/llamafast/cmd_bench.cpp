@@ -102,7 +102,8 @@ void run_bench(const BenchOptions& o) {
   if (o.json) {
     nlohmann::json j = {
         {"model", info.source}, {"format", info.format}, {"weights", info.weight_dtype},
-        {"isa", session->isa()}, {"threads", session->threads()}, {"n_prompt", o.prompt},
+        {"isa", session->isa()}, {"weight_prefetch", Session::weight_prefetch()},
+        {"threads", session->threads()}, {"n_prompt", o.prompt},
         {"n_gen", o.generate}, {"repetitions", o.repetitions},
         {"pp_tok_s", pps.mean}, {"pp_tok_s_stddev", pps.stddev},
         {"tg_tok_s", tgs.mean}, {"tg_tok_s_stddev", tgs.stddev},
@@ -115,8 +116,8 @@ void run_bench(const BenchOptions& o) {
   }
   fmt::print("model      {} ({}, {} weights, {:.1f} MiB of matrices)\n", info.source, info.format,
              info.weight_dtype, info.weight_bytes / 1048576.0);
-  fmt::print("run        {} threads, kernels {}, {} repetitions after a warm-up\n", session->threads(),
-             session->isa(), o.repetitions);
+  fmt::print("run        {} threads, kernels {} (weights prefetched {}), {} repetitions after a warm-up\n",
+             session->threads(), session->isa(), Session::weight_prefetch(), o.repetitions);
   if (!pp.empty()) fmt::print("pp{:<8} {:10.2f} ± {:.2f} tok/s\n", o.prompt, pps.mean, pps.stddev);
   if (!tg.empty()) {
     fmt::print("tg{:<8} {:10.2f} ± {:.2f} tok/s\n", o.generate, tgs.mean, tgs.stddev);

@@ -21,14 +21,17 @@ namespace {
 // is returned so the reads cannot be optimised away. Each 64-byte line is
 // asked for 4 KiB ahead, as the decode kernels ask for their weights: the
 // hardware prefetchers alone keep fewer lines in flight, and without the hint
-// this loop read about 9% less here (docs/benchmarks.md), at times below what
-// fp32 decode itself streamed: a roofline ratio above 100%.
+// this loop read about 9% less on Zen 5 (docs/benchmarks.md), at times below
+// what fp32 decode itself streamed: a roofline ratio above 100%. kLocality is
+// __builtin_prefetch's: 0 (prefetchnta) or 2 (prefetcht1), the two ways the
+// kernels prefetch (kernels::WeightPrefetch).
+template <int kLocality>
 uint64_t sum_words(const uint64_t* p, size_t n) {
   constexpr size_t kAhead = 4096 / sizeof(uint64_t);
   uint64_t a = 0, b = 0, c = 0, d = 0;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __builtin_prefetch(p + std::min(i + kAhead, n - 1), 0, 0);
+    __builtin_prefetch(p + std::min(i + kAhead, n - 1), 0, kLocality);
     a += p[i] + p[i + 4];
     b += p[i + 1] + p[i + 5];
     c += p[i + 2] + p[i + 6];
@@ -63,9 +66,15 @@ double measure_read_bandwidth(int threads) {
 
   double best = 0;
   std::vector<uint64_t> sinks(static_cast<size_t>(threads));
+  // Both prefetch hints, alternating: the machine's limit is what the better
+  // one reads (on Intel prefetchnta read about half as much, on Zen 5 it was
+  // the better one).
   for (int pass = 0; pass < 8; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
-    for_each_thread([&](int t) { sinks[size_t(t)] += sum_words(buf.get() + t * per, per); });
+    for_each_thread([&](int t) {
+      const uint64_t* mine = buf.get() + t * per;
+      sinks[size_t(t)] += pass % 2 == 0 ? sum_words<0>(mine, per) : sum_words<2>(mine, per);
+    });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, double(per * threads * sizeof(uint64_t)) / s);
   }

@@ -152,7 +152,7 @@ LLAMAFAST_ALWAYS_INLINE void tile(const BF16* w, size_t ldw, int cols, const uin
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const BF16* row = w + r * ldw + c;
-      if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(row + R * ldw), _MM_HINT_NTA);
+      if (prefetch) prefetch_weights(row + R * ldw);
       const __m512i wv = kTail ? _mm512_maskz_loadu_epi16(m, row) : _mm512_loadu_si512(row);
       acc[j][r] = _mm512_dpbf16_ps(acc[j][r], __m512bh(wv), xv);
     }

@@ -190,8 +190,8 @@ LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActiv
       for (int r = 0; r < R; ++r) {
         // This block's 256 bytes of the next tile's rows, and its scales.
         const uint8_t* next = w[r] + ahead + p0 * 32;
-        for (int b = 0; b < np * 32; b += 64) __builtin_prefetch(next + b, 0, 0);
-        if (p0 % 16 == 0) __builtin_prefetch(s[r] + scale_ahead / 2 + 2 * p0, 0, 0);
+        for (int b = 0; b < np * 32; b += 64) prefetch_weights(next + b);
+        if (p0 % 16 == 0) prefetch_weights(s[r] + scale_ahead / 2 + 2 * p0);
       }
     }
     __m512 S[R];
@@ -234,7 +234,7 @@ LLAMAFAST_DECODE_TILE void q8_tile(const QuantView& W, int r0, const DecodeActiv
     for (int c = 0; c < len; c += 32) {
       if (prefetch && c % 64 == 0) {
 #pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) __builtin_prefetch(w[r] + ahead + goff + c, 0, 0);
+        for (int r = 0; r < R; ++r) prefetch_weights(w[r] + ahead + goff + c);
       }
       const __m512i xv = _mm512_load_si512(a.x + c0 + c);
       const __m512 xs = _mm512_set1_ps(a.scale[(c0 + c) / 32]);
