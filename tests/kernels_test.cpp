@@ -19,6 +19,8 @@
 
 #include "common/half.h"
 #include "guarded_buffer.h"
+#include "kernels/cpu_features.h"
+#include "kernels/isa_tables.h"
 #include "kernels/kernels.h"
 
 namespace llamafast::kernels {
@@ -346,6 +348,63 @@ TEST_P(KernelTableTest, MatmulReadsNothingPastTheLastWeightOrActivation) {
     }
   }
 }
+#endif
+
+#if LLAMAFAST_HAVE_X86_KERNELS
+// The avx512vnni table multiplies bf16 activations in prefill with vdpbf16ps
+// only where that outruns fp32 FMAs (CpuFeatures::fast_bf16_dot: not on
+// Intel), so the tests above reach that kernel only there; here it is called
+// directly, on every CPU with AVX512-BF16, on the same shapes.
+class Bf16DotPrefillTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cpu_features().avx512_bf16 || find("avx512vnni") == nullptr) {
+      GTEST_SKIP() << "this CPU has no AVX512-BF16";
+    }
+    table_ = *find("avx512vnni");
+    table_.matmul = avx512bf16::matmul;
+  }
+  KernelTable table_{};
+};
+
+TEST_F(Bf16DotPrefillTest, MatchesScalar) {
+  std::mt19937 rng(2025);
+  for (int cols : {1, 2, 7, 31, 64, 257, 600}) {
+    for (int rows : {1, 13, 40, 70}) {
+      const auto weights = random_weights(DType::bf16, rows, cols, rng);
+      for (int n : {13, 25, 150}) {
+        const auto x = random_bf16_floats(size_t(n) * cols, rng);
+        expect_matmul_matches_scalar(table_, {DType::bf16, rows, cols, n, 0, rows, rows + 3, true},
+                                     weights.data(), x.data());
+        if (rows > 6) {
+          expect_matmul_matches_scalar(table_, {DType::bf16, rows, cols, n, 5, rows - 1, rows, true},
+                                       weights.data(), x.data());
+        }
+      }
+    }
+  }
+}
+
+TEST_F(Bf16DotPrefillTest, RowResultsDoNotDependOnTheRowRange) {
+  std::mt19937 rng(32);
+  constexpr int rows = 75, cols = 301, n = 40;
+  const auto weights = random_weights(DType::bf16, rows, cols, rng);
+  WeightMatrix W{DType::bf16, weights.data(), rows, cols};
+  W.bf16_activations = true;
+  expect_rows_independent_of_range(table_, W, random_bf16_floats(size_t(n) * cols, rng), n, 37);
+}
+
+#if defined(__linux__)
+TEST_F(Bf16DotPrefillTest, ReadsNothingPastTheLastWeightOrActivation) {
+  std::mt19937 rng(98);
+  for (int cols : {1, 7, 31, 257}) {
+    constexpr int rows = 5, n = 20;
+    const auto weights = random_weights(DType::bf16, rows, cols, rng);
+    expect_guarded_matmul_matches_scalar(table_, {DType::bf16, rows, cols, n, 0, rows, rows, true},
+                                         weights, random_bf16_floats(size_t(n) * cols, rng));
+  }
+}
+#endif
 #endif
 
 // Widening f16 and bf16 is exact, so every one of the 65536 patterns must give

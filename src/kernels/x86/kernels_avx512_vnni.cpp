@@ -25,8 +25,12 @@ constexpr int kBf16DotMinTokens = 12;
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end) {
   if (W.dtype == DType::bf16 && W.bf16_activations && W.cols > 0 && cpu_features().avx512_bf16) {
+    // Decode is bound by memory, where vdpbf16ps saves the widening of the
+    // weights on any CPU; prefill by the multiplications (fast_bf16_dot).
     if (n == 1 && avx512bf16::matmul_one_token(W, x, y, row_begin, row_end)) return;
-    if (n > kBf16DotMinTokens) return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
+    if (n > kBf16DotMinTokens && cpu_features().fast_bf16_dot()) {
+      return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
+    }
   }
   if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
   if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
