@@ -154,9 +154,10 @@ IsaChoice choose_isa(std::string_view requested);
 // How the decode kernels prefetch the weights they stream, each line read
 // once, a tile ahead of use (rows of a few KiB are too short for the hardware
 // prefetchers to reach full speed):
-//  - nontemporal (prefetchnta): into L1 without keeping the line in L2. Chosen
-//    on AMD Zen 5, where the kernels were tuned with it; prefetcht0/t1 did no
-//    better there (docs/benchmarks.md).
+//  - nontemporal (prefetchnta): into L1, sparing the other caches. Chosen on
+//    AMD Zen 5, where the kernels were tuned with it; in the one kernel
+//    compared there (bf16-activation decode) prefetcht0/t1 did no better
+//    (docs/benchmarks.md).
 //  - l2 (prefetcht1): into L2. Chosen on Intel: on a Xeon (family 6 model 207)
 //    prefetchnta halved decode speed, and prefetcht1 was faster than
 //    prefetcht0 (docs/benchmarks.md).

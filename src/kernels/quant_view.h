@@ -50,7 +50,8 @@ struct QuantView {
 // at a time, in step with the bytes (integers, scales) consumed so far: rows
 // of a few hundred bytes to a few KiB are too short for the hardware
 // prefetchers, which start cold on each one, to reach full speed (2-4x slower
-// decode without this on Zen 5, most for GGUF blocks). Offsets are from the start of the current rows.
+// decode without this on Zen 5, most for GGUF blocks). Offsets are from the
+// start of the current rows.
 template <int R>
 struct NextTilePrefetch {
   NextTilePrefetch(const QuantView& W, const uint8_t* const (&rows)[R],
