@@ -337,7 +337,8 @@ TEST_P(QuantKernelTest, MatmulRowResultsDoNotDependOnTheRowRange) {
 // One token against rows of real models' lengths: AVX512-VNNI runs these
 // through its decode kernels (whole 64-column pairs of q4 groups of 32, q8
 // groups of multiples of 32), which go through the columns in blocks of 16
-// groups; 1344 columns end in a partial block. Activation groups of zeros
+// groups, q4 in steps of 4; 1344 columns end in a partial block whose last
+// q4 step is half a step, and 64 columns are only that half step. Activation groups of zeros
 // (scale 0) and with an outlier are included.
 TEST_P(QuantKernelTest, MatmulMatchesReferenceForOneTokenOnModelShapes) {
   std::mt19937 rng(11);
