@@ -7,6 +7,10 @@
 //  - decode-in-L2 (n = 1, one 384-row matrix of at most 0.8 MiB, read again by
 //    every call) shows the kernel's own ceiling: the rate it could stream at
 //    if memory kept up, to set beside the DRAM rate of the same kernel.
+//    decode-in-L1 (32 rows) is the same from L1 for the q4 formats (32-36
+//    KiB; the q8 ones, 64-68 KiB, partly from L2), where what is left is the
+//    kernel's instructions and the preparation of the token's activations,
+//    done again by each call as in a model and weighing more here.
 //  - prefill (n = 128) is bound by arithmetic: reported as OP/s
 //    (2 * rows * cols * n per call, a multiply and an add per weight and token),
 //    its weights also read from the copies, as in a model.
@@ -173,6 +177,7 @@ constexpr Shape kShapes[] = {
     {"decode/5632x2048", 5632, 2048, 1, false},  // FFN gate, up
     {"decode/2048x5632", 2048, 5632, 1, false},  // FFN down
     {"decode-in-L2/384x2048", 384, 2048, 1, true},
+    {"decode-in-L1/32x2048", 32, 2048, 1, true},
     {"prefill128/2048x2048", 2048, 2048, 128, false},
 };
 

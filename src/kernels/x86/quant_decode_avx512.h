@@ -7,23 +7,29 @@
 // The token's activations are prepared once per call:
 //  - weight-only (q4, q8): rounded to int16 with one scale per 32 columns,
 //    max|x| / 32767, so each one is off by at most 2^-16 of its group's
-//    largest magnitude; vpdpwssd multiplies them with the weights widened to
-//    int16. That is far below the weights' own rounding (int8: 2^-8 of the
-//    row's largest) and inside the kernel tests' tolerance (1e-5 of
-//    sum |x w|) unless one activation is hundreds of times its group's
-//    others: those then keep 2^-16 of the outlier's size as error.
+//    largest magnitude. That is far below the weights' own rounding (int8:
+//    2^-8 of the row's largest) and inside the kernel tests' tolerance (1e-5
+//    of sum |x w|) unless one activation is hundreds of times its group's
+//    others: those then keep 2^-16 of the outlier's size as error. q8
+//    multiplies them with the weights widened to int16 (vpdpwssd); q4 splits
+//    each exactly into a signed high and an unsigned low byte,
+//    x = 256 * high + low, and multiplies both with the nibbles as bytes
+//    (vpdpbusd, below).
 //  - int8 activations (8da4w): quantize_activations' int8 values, bit for bit;
-//    vpdpbusd multiplies them with the unsigned nibbles; the integer group
-//    sums are the reference's exactly.
-// q4 weights come as nibbles u = q + 8; the 8 * sum(x) that makes up for the
-// offset is computed once per token and is the starting value of the integer
-// sums. Four groups of 32 (64 bytes of nibbles) make one 512-bit step whose
-// integer sums keep each group in its own four lanes, so that a conversion to
-// fp32 and an FMA are paid once per four groups; the activations are stored
-// in the order in which the step unpacks the nibbles, so the weights need
-// only shifts and masks. Where the tiles are bound by instructions rather than
-// memory (an Intel Xeon), this made 8da4w decode about 7% faster than steps of
-// two groups (docs/benchmarks.md).
+//    vpdpbusd multiplies them with the unsigned nibbles.
+// Either way the integer sums of a group are exact.
+// q4 weights come as nibbles u = q + 8; the -8 * sum(x) that makes up for the
+// offset is computed once per token, per group, and added in fp32 with one
+// FMA per row and 16 groups. Four groups of 32 (64 bytes of nibbles) make one
+// 512-bit step whose integer sums keep each group in its own four lanes, so
+// that a conversion to fp32 and an FMA are paid once per four groups; the
+// activations are stored in the order in which the step unpacks the nibbles,
+// so the weights need only a shift and masks. Where the tiles are bound by
+// instructions rather than memory (an Intel Xeon), this made 8da4w decode
+// about 7% faster than steps of two groups. The byte split takes weight-only
+// q4 from 13 vector instructions per 64 bytes of a row (nibbles widened to
+// int16 needed three shifts and three masks) to 11, against 8 for 8da4w
+// (docs/benchmarks.md).
 //
 // Applies to rows of whole 64-column pairs of 32-groups in llamafast's own q4
 // layout (groups back to back, f16 scales in their own array), and to q8 with
@@ -57,14 +63,15 @@ constexpr int kDecodeRows = 4;         // rows per tile: four independent accumu
 
 // One token's activations in the kernels' order (see the top of the file).
 struct alignas(64) DecodeActivations {
-  // int16 (weight-only) or int8 (8da4w) values; for q4, step by step in
-  // unpack order, zeros after the last column up to a whole step.
+  // q8: int16 values in column order. q4: bytes, step by step in unpack
+  // order (prepare_q4, prepare_q4_int8), zeros after the last column up to a
+  // whole step.
   alignas(64) int16_t x[kDecodeMaxCols];
   // Weight-only: the scale of each 32 columns.
   alignas(64) float scale[kDecodeMaxCols / 32];
-  // q4: the starting int32 lanes of each step's sums (-8 times the sum of
-  // the activations that the lane multiplies).
-  alignas(64) int32_t init[kDecodeMaxCols / 8];
+  // q4: per 32 columns, -8 times the sum of their activations (integers, so
+  // exact in fp32: at most 8 * 32 * 32767 in magnitude).
+  alignas(64) float offset[kDecodeMaxCols / 32];
   float token_scale = 0;  // 8da4w: quantize_activations' scale
 };
 
@@ -78,17 +85,25 @@ inline bool decode_q8_applies(const QuantView& W) {
 }
 
 // x16 = round(x / s) with s = max|x| / 32767 per 32 columns; a group of zeros
-// has scale 0. Writes the two 16-column halves of every group to lo and hi.
-LLAMAFAST_ALWAYS_INLINE float quantize_group16(const float* x, int16_t* lo, int16_t* hi) {
+// has scale 0. Returns s; lo and hi get columns 0-15 and 16-31 as int32
+// lanes (|x16| <= 32767).
+LLAMAFAST_ALWAYS_INLINE float quantize_group32(const float* x, __m512i& lo, __m512i& hi) {
   const __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
   const float m = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
   const __m512 inv = _mm512_set1_ps(m > 0.0f ? 32767.0f / m : 0.0f);
-  // vpmovsdw saturates; |x| * inv rounds to at most 32767 anyway.
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lo),
-                     _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(a, inv))));
-  _mm256_store_si256(reinterpret_cast<__m256i*>(hi),
-                     _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(b, inv))));
+  lo = _mm512_cvtps_epi32(_mm512_mul_ps(a, inv));
+  hi = _mm512_cvtps_epi32(_mm512_mul_ps(b, inv));
   return m / 32767.0f;
+}
+
+// The same, stored as int16: the two 16-column halves of the group to lo and hi.
+LLAMAFAST_ALWAYS_INLINE float quantize_group16(const float* x, int16_t* lo, int16_t* hi) {
+  __m512i l, h;
+  const float s = quantize_group32(x, l, h);
+  // vpmovsdw saturates; |x| * inv rounds to at most 32767 anyway.
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lo), _mm512_cvtsepi32_epi16(l));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(hi), _mm512_cvtsepi32_epi16(h));
+  return s;
 }
 
 // Weight-only q8: natural column order.
@@ -113,44 +128,43 @@ LLAMAFAST_ALWAYS_INLINE __m512i step_lanes(int step_in_block) {
   return _mm512_add_epi32(base, _mm512_set1_epi32(4 * step_in_block));
 }
 
-// Weight-only q4: a step's 128 int16 activations are four vectors, one per
-// nibble of each 16-bit word of the weights (columns j, j + 16, j + 1, j + 17
-// of the word's group, j = 2 * (word % 8)); init holds -8 times each lane's
-// share of the activations, which takes back the nibbles' offset of 8.
+// A step's offsets (DecodeActivations::offset: -8 times each group's sum of
+// activations, which takes back the nibbles' offset of 8) from int32 lane
+// sums that keep group k in lanes 4k .. 4k+3, as the tiles' sums do.
+LLAMAFAST_ALWAYS_INLINE void store_step_offsets(__m512i lane_sums, float* offset) {
+  __m512i t = _mm512_add_epi32(lane_sums, _mm512_shuffle_epi32(lane_sums, _MM_PERM_BADC));
+  t = _mm512_add_epi32(t, _mm512_shuffle_epi32(t, _MM_PERM_CDAB));  // group totals in every lane
+  const __m512i first = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512 totals = _mm512_cvtepi32_ps(_mm512_permutexvar_epi32(first, t));
+  _mm_storeu_ps(offset, _mm512_castps512_ps128(_mm512_mul_ps(totals, _mm512_set1_ps(-8.0f))));
+}
+
+// Weight-only q4: a step's 256 bytes are the high bytes (int8) of its
+// int16 activations, then their low bytes (uint8), each as prepare_q4_int8
+// orders int8 activations: the low halves (columns 0-15) of the four
+// groups, then the high halves.
 void prepare_q4(const float* x, int cols, DecodeActivations& a) {
   const int groups = cols / 32;
-  const __m512i ones = _mm512_set1_epi16(1);
-  // Words of groups A, B (16 + 16 columns each) -> [A even lo, B even lo,
-  // A even hi, B even hi] and the same for odd columns; lo/hi are columns
-  // 0-15 / 16-31 of a group.
-  const __m512i even =
-      _mm512_set_epi16(62, 60, 58, 56, 54, 52, 50, 48, 30, 28, 26, 24, 22, 20, 18, 16,  //
-                       46, 44, 42, 40, 38, 36, 34, 32, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odd = _mm512_add_epi16(even, ones);
+  auto* out = reinterpret_cast<__m128i*>(a.x);
   for (int s = 0; s < q4_steps(cols); ++s) {
-    alignas(64) int16_t v[4][32];
+    __m128i* q = out + 16 * s;  // 16 quarters: high bytes of halves 0-15, 16-31; low bytes
+    __m512i sum = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {
       const int g = 4 * s + k;
-      if (g < groups) {
-        a.scale[g] = quantize_group16(x + 32 * g, v[k], v[k] + 16);
-      } else {
-        std::memset(v[k], 0, sizeof v[k]);
-      }
+      __m512i lo = _mm512_setzero_si512(), hi = lo;  // zeros past the last group
+      if (g < groups) a.scale[g] = quantize_group32(x + 32 * g, lo, hi);
+      _mm_store_si128(q + k, _mm512_cvtepi32_epi8(_mm512_srai_epi32(lo, 8)));  // -128 .. 127
+      _mm_store_si128(q + 4 + k, _mm512_cvtepi32_epi8(_mm512_srai_epi32(hi, 8)));
+      _mm_store_si128(q + 8 + k, _mm512_cvtepi32_epi8(lo));  // x & 255
+      _mm_store_si128(q + 12 + k, _mm512_cvtepi32_epi8(hi));
+      // The group's lanes of the step's sums: 4k .. 4k+3.
+      const __m512i s16 = _mm512_add_epi32(lo, hi);
+      const __m256i s8 = _mm256_add_epi32(_mm512_castsi512_si256(s16),
+                                          _mm512_extracti64x4_epi64(s16, 1));
+      const __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+      sum = _mm512_mask_broadcast_i32x4(sum, __mmask16(0xF << (4 * k)), s4);
     }
-    const auto load = [&](int k) { return _mm512_load_si512(v[k]); };
-    const __m512i ev01 = _mm512_permutex2var_epi16(load(0), even, load(1));
-    const __m512i od01 = _mm512_permutex2var_epi16(load(0), odd, load(1));
-    const __m512i ev23 = _mm512_permutex2var_epi16(load(2), even, load(3));
-    const __m512i od23 = _mm512_permutex2var_epi16(load(2), odd, load(3));
-    auto* out = reinterpret_cast<__m512i*>(a.x + 128 * s);
-    out[0] = _mm512_shuffle_i64x2(ev01, ev23, _MM_SHUFFLE(1, 0, 1, 0));  // columns j
-    out[1] = _mm512_shuffle_i64x2(ev01, ev23, _MM_SHUFFLE(3, 2, 3, 2));  // j + 16
-    out[2] = _mm512_shuffle_i64x2(od01, od23, _MM_SHUFFLE(1, 0, 1, 0));  // j + 1
-    out[3] = _mm512_shuffle_i64x2(od01, od23, _MM_SHUFFLE(3, 2, 3, 2));  // j + 17
-    __m512i sum = _mm512_setzero_si512();
-    for (int e = 0; e < 4; ++e) sum = _mm512_dpwssd_epi32(sum, out[e], ones);
-    _mm512_store_si512(a.init + 16 * s,
-                       _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 3)));
+    store_step_offsets(sum, a.offset + 4 * s);
   }
 }
 
@@ -160,24 +174,25 @@ void prepare_q4_int8(const float* x, int cols, DecodeActivations& a) {
   auto* q = reinterpret_cast<int8_t*>(a.x);
   a.token_scale = quantize_activations_simd<Avx512Quant>(x, cols, q);
   std::memset(q + cols, 0, size_t(128 * q4_steps(cols) - cols));
-  const __m512i eight = _mm512_set1_epi8(8);
+  const __m512i ones = _mm512_set1_epi8(1);
   for (int s = 0; s < q4_steps(cols); ++s) {
     auto* v = reinterpret_cast<__m512i*>(q + 128 * s);
     // 16-byte quarters [A lo, A hi, B lo, B hi], [C lo, C hi, D lo, D hi].
     const __m512i v0 = _mm512_load_si512(v), v1 = _mm512_load_si512(v + 1);
     v[0] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(2, 0, 2, 0));
     v[1] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
-    const __m512i sum8 =
-        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), eight, v[0]), eight, v[1]);
-    _mm512_store_si512(a.init + 16 * s, _mm512_sub_epi32(_mm512_setzero_si512(), sum8));
+    const __m512i sum =
+        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, v[0]), ones, v[1]);
+    store_step_offsets(sum, a.offset + 4 * s);
   }
 }
 
 // y[r0 .. r0 + R) for q4 rows, one step of 64 bytes a row at a time: two
-// vpdpbusd (8da4w) or four vpdpwssd (weight-only), then one conversion and
-// one FMA per four groups. While a tile is summed, the next tile's rows
-// (right after it in memory) are fetched in step: the hardware prefetchers
-// start cold on every row of a few hundred bytes.
+// vpdpbusd (8da4w) or four (weight-only: high bytes, a shift by 8 bits, low
+// bytes), then one conversion and one FMA per four groups. While a tile is
+// summed, the next tile's rows (right after it in memory) are fetched in
+// step: the hardware prefetchers start cold on every row of a few hundred
+// bytes.
 template <int R, bool kInt8>
 LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActivations& a,
                                    float* y, bool prefetch) {
@@ -192,32 +207,32 @@ LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActiv
     acc[r] = _mm512_setzero_ps();
   }
   const size_t ahead = R * W.row_stride, scale_ahead = R * W.scale_row_stride;
-  const __m512i low4 = kInt8 ? _mm512_set1_epi8(0x0F) : _mm512_set1_epi16(0x000F);
+  const __m512i low4 = _mm512_set1_epi8(0x0F);
   const auto* xv = reinterpret_cast<const __m512i*>(a.x);
-  const auto* init = reinterpret_cast<const __m512i*>(a.init);
 
   // Step st with the block's scales S (16 groups, f32); `half`: only its
   // first 32 bytes are in the row.
   const auto step = [&](int st, __m512i lanes, const __m512 (&S)[R], bool half)
                         LLAMAFAST_INLINE_LAMBDA {
-    const __m512i i0 = _mm512_load_si512(init + st);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const uint8_t* p = w[r] + 64 * st;
       const __m512i v = half ? _mm512_maskz_loadu_epi8(0xFFFFFFFFull, p) : _mm512_loadu_si512(p);
+      const __m512i n0 = _mm512_and_si512(v, low4);
+      const __m512i n1 = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
       __m512i d;
       if constexpr (kInt8) {
-        d = _mm512_dpbusd_epi32(i0, _mm512_and_si512(v, low4), _mm512_load_si512(xv + 2 * st));
-        d = _mm512_dpbusd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(v, 4), low4),
-                                _mm512_load_si512(xv + 2 * st + 1));
+        d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), n0, _mm512_load_si512(xv + 2 * st));
+        d = _mm512_dpbusd_epi32(d, n1, _mm512_load_si512(xv + 2 * st + 1));
       } else {
+        // The nibbles against the high bytes (signed), times 256, then the
+        // low bytes (unsigned, so they take vpdpbusd's unsigned operand).
         const __m512i* x4 = xv + 4 * st;
-        d = _mm512_dpwssd_epi32(i0, _mm512_and_si512(v, low4), _mm512_load_si512(x4));
-        d = _mm512_dpwssd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(v, 4), low4),
-                                _mm512_load_si512(x4 + 1));
-        d = _mm512_dpwssd_epi32(d, _mm512_and_si512(_mm512_srli_epi16(v, 8), low4),
-                                _mm512_load_si512(x4 + 2));
-        d = _mm512_dpwssd_epi32(d, _mm512_srli_epi16(v, 12), _mm512_load_si512(x4 + 3));
+        d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), n0, _mm512_load_si512(x4));
+        d = _mm512_dpbusd_epi32(d, n1, _mm512_load_si512(x4 + 1));
+        d = _mm512_slli_epi32(d, 8);
+        d = _mm512_dpbusd_epi32(d, _mm512_load_si512(x4 + 2), n0);
+        d = _mm512_dpbusd_epi32(d, _mm512_load_si512(x4 + 3), n1);
       }
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(lanes, S[r]), acc[r]);
     }
@@ -247,6 +262,10 @@ LLAMAFAST_DECODE_TILE void q4_tile(const QuantView& W, int r0, const DecodeActiv
     } else {
       for (int i = 0; i < nsteps; ++i) step(b + i, step_lanes(i), S, ng - 4 * i == 2);
     }
+    // The nibbles' offset of 8, for the block's groups at once.
+    const __m512 offset = _mm512_maskz_loadu_ps(mask, a.offset + g0);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(S[r], offset, acc[r]);
   }
   const float out_scale = kInt8 ? a.token_scale : 1.0f;
 #pragma GCC unroll 4
