@@ -446,46 +446,83 @@ TEST_P(KernelTableTest, RowToF32HandlesEveryLengthAndStopsAtTheEnd) {
 
 // Attention's two steps against the scalar table, on rows strided as in a KV
 // cache (a head's slice of each position), for head lengths around the vector
-// sizes and row counts around the kernels' groups of 4; each result within
-// kRelTol of the magnitude of its own terms, nothing written past the last.
+// sizes, row counts around the kernels' groups of 4 and head counts around
+// their blocks of 2 or 4 (each head's query, scores and output `ld` floats
+// apart, with a gap); each result within kRelTol of the magnitude of its own
+// terms, nothing written past the last or between the heads.
 TEST_P(KernelTableTest, DotRowsMatchesScalar) {
   std::mt19937 rng(11);
-  for (int n : {0, 1, 7, 16, 33, 64, 70, 128, 4097}) {
-    for (int n_rows : {0, 1, 3, 4, 5, 9}) {
-      const size_t stride = size_t(n) + 5;
-      const auto q = random_floats(size_t(n), rng);
-      const auto rows = random_floats(stride * size_t(n_rows), rng);
-      std::vector<float> ref(size_t(n_rows) + 1, kSentinel), got = ref;
-      scalar_table().dot_rows(q.data(), rows.data(), stride, n_rows, n, 0.125f, ref.data());
-      table().dot_rows(q.data(), rows.data(), stride, n_rows, n, 0.125f, got.data());
-      for (int j = 0; j < n_rows; ++j) {
-        double magnitude = 0;
-        for (int i = 0; i < n; ++i) magnitude += std::fabs(0.125 * q[i] * rows[j * stride + i]);
-        EXPECT_NEAR(got[j], ref[j], kRelTol * magnitude + kAbsTol) << "n=" << n << " row " << j;
+  for (int heads : {1, 3, 8}) {
+    for (int n : {0, 1, 7, 16, 33, 64, 70, 128, 4097}) {
+      for (int n_rows : {0, 1, 3, 4, 5, 9}) {
+        const size_t stride = size_t(n) + 5, ldq = size_t(n) + 2, lds = size_t(n_rows) + 1;
+        const auto q = random_floats(ldq * size_t(heads), rng);
+        const auto rows = random_floats(stride * size_t(n_rows), rng);
+        std::vector<float> ref(lds * size_t(heads), kSentinel), got = ref;
+        scalar_table().dot_rows(q.data(), ldq, heads, rows.data(), stride, n_rows, n, 0.125f, ref.data(), lds);
+        table().dot_rows(q.data(), ldq, heads, rows.data(), stride, n_rows, n, 0.125f, got.data(), lds);
+        for (int h = 0; h < heads; ++h) {
+          for (int j = 0; j < n_rows; ++j) {
+            double magnitude = 0;
+            for (int i = 0; i < n; ++i) magnitude += std::fabs(0.125 * q[h * ldq + i] * rows[j * stride + i]);
+            EXPECT_NEAR(got[h * lds + j], ref[h * lds + j], kRelTol * magnitude + kAbsTol)
+                << "n=" << n << " head " << h << " row " << j;
+          }
+          EXPECT_EQ(got[h * lds + n_rows], kSentinel) << "dot_rows wrote past a head's last score, n=" << n;
+        }
       }
-      EXPECT_EQ(got[n_rows], kSentinel) << "dot_rows wrote past its last score, n=" << n;
     }
   }
 }
 
 TEST_P(KernelTableTest, WeightedRowsMatchesScalarAndStopsAtTheEnd) {
   std::mt19937 rng(13);
-  for (int n = 0; n <= 70; ++n) {
-    for (int n_rows : {0, 1, 5, 40}) {
-      const size_t stride = size_t(n) + 3;
-      const auto p = random_floats(size_t(n_rows), rng);
-      const auto rows = random_floats(stride * size_t(n_rows), rng);
-      std::vector<float> ref(size_t(n) + 1, kSentinel), got = ref;
-      scalar_table().weighted_rows(p.data(), rows.data(), stride, n_rows, n, ref.data());
-      table().weighted_rows(p.data(), rows.data(), stride, n_rows, n, got.data());
-      for (int i = 0; i < n; ++i) {
-        double magnitude = 0;
-        for (int j = 0; j < n_rows; ++j)
-          magnitude += std::fabs(double(p[j]) * rows[j * stride + i]);
-        EXPECT_NEAR(got[i], ref[i], kRelTol * magnitude + kAbsTol) << "n=" << n << " i=" << i;
+  for (int heads : {1, 2, 5, 8}) {
+    for (int n = 0; n <= 70; ++n) {
+      for (int n_rows : {0, 1, 5, 40}) {
+        const size_t stride = size_t(n) + 3, ldp = size_t(n_rows) + 2, ldo = size_t(n) + 1;
+        const auto p = random_floats(ldp * size_t(heads), rng);
+        const auto rows = random_floats(stride * size_t(n_rows), rng);
+        std::vector<float> ref(ldo * size_t(heads), kSentinel), got = ref;
+        scalar_table().weighted_rows(p.data(), ldp, heads, rows.data(), stride, n_rows, n, ref.data(), ldo);
+        table().weighted_rows(p.data(), ldp, heads, rows.data(), stride, n_rows, n, got.data(), ldo);
+        for (int h = 0; h < heads; ++h) {
+          for (int i = 0; i < n; ++i) {
+            double magnitude = 0;
+            for (int j = 0; j < n_rows; ++j)
+              magnitude += std::fabs(double(p[h * ldp + j]) * rows[j * stride + i]);
+            EXPECT_NEAR(got[h * ldo + i], ref[h * ldo + i], kRelTol * magnitude + kAbsTol)
+                << "n=" << n << " head " << h << " i=" << i;
+          }
+          EXPECT_EQ(got[h * ldo + n], kSentinel) << "weighted_rows wrote past out[h][n-1] for n=" << n;
+        }
       }
-      EXPECT_EQ(got[n], kSentinel) << "weighted_rows wrote past out[n-1] for n=" << n;
     }
+  }
+}
+
+// The transformer gives an attention task as many heads of a GQA group as
+// keeps its threads busy, so a head's scores and output must not depend on
+// how many heads share the call (and then neither do a model's outputs on the
+// thread count): bit for bit, at a head's length and row counts around the
+// kernels' blocks.
+TEST_P(KernelTableTest, AttentionGivesEachHeadTheSameBitsAloneOrWithOthers) {
+  std::mt19937 rng(19);
+  const int heads = 8, n = 64;
+  const size_t stride = 4 * n;  // a cached row of 4 KV heads
+  for (int n_rows : {1, 3, 4, 9, 70}) {
+    const auto q = random_floats(size_t(heads * n), rng), p = random_floats(size_t(heads * n_rows), rng);
+    const auto rows = random_floats(stride * size_t(n_rows), rng);
+    std::vector<float> scores(size_t(heads * n_rows)), out(size_t(heads * n));
+    std::vector<float> scores1 = scores, out1 = out;
+    table().dot_rows(q.data(), n, heads, rows.data(), stride, n_rows, n, 0.125f, scores.data(), n_rows);
+    table().weighted_rows(p.data(), n_rows, heads, rows.data(), stride, n_rows, n, out.data(), n);
+    for (int h = 0; h < heads; ++h) {
+      table().dot_rows(&q[h * n], n, 1, rows.data(), stride, n_rows, n, 0.125f, &scores1[h * n_rows], n_rows);
+      table().weighted_rows(&p[h * n_rows], n_rows, 1, rows.data(), stride, n_rows, n, &out1[h * n], n);
+    }
+    EXPECT_EQ(std::memcmp(scores.data(), scores1.data(), sizeof(float) * scores.size()), 0) << n_rows << " rows";
+    EXPECT_EQ(std::memcmp(out.data(), out1.data(), sizeof(float) * out.size()), 0) << n_rows << " rows";
   }
 }
 

@@ -125,14 +125,19 @@ TEST(Ops, RopeInvFreqWithLlama3ScalingKeepsHighAndDividesLowFrequencies) {
 }
 
 // Multi-head causal attention with GQA written out naively in double, against
-// ops::attend driven the way the transformer drives it.
+// ops::attend driven the way the transformer drives it: the query heads of a
+// KV head together.
 TEST(Ops, AttendMatchesNaiveCausalGqaAttention) {
   std::mt19937 rng(5);
   const int n = 9, heads = 8, kv_heads = 2, hd = 16, kv_dim = kv_heads * hd, group = heads / kv_heads;
   const auto q = random_vector(rng, n * heads * hd), k = random_vector(rng, n * kv_dim), v = random_vector(rng, n * kv_dim);
   const auto& table = kernels::scalar_table();
-  std::vector<float> scores(n), out(hd);
-  for (int t = 0; t < n; ++t)
+  std::vector<float> scores(group * n), out(heads * hd);
+  for (int t = 0; t < n; ++t) {
+    for (int kvh = 0; kvh < kv_heads; ++kvh) {
+      ops::attend(&q[(t * heads + kvh * group) * hd], group, &k[kvh * hd], &v[kvh * hd], kv_dim, t + 1, hd,
+                  scores.data(), &out[kvh * group * hd], table);
+    }
     for (int h = 0; h < heads; ++h) {
       const int kvh = h / group;
       std::vector<double> w(t + 1);
@@ -144,14 +149,13 @@ TEST(Ops, AttendMatchesNaiveCausalGqaAttention) {
         max = std::max(max, w[j]);
       }
       for (double& x : w) sum += x = std::exp(x - max);
-      ops::attend(&q[(t * heads + h) * hd], &k[kvh * hd], &v[kvh * hd], kv_dim, t + 1, hd, scores.data(),
-                  out.data(), table);
       for (int d = 0; d < hd; ++d) {
         double want = 0;
         for (int j = 0; j <= t; ++j) want += w[j] / sum * v[j * kv_dim + kvh * hd + d];
-        EXPECT_NEAR(out[d], want, 1e-5) << "t " << t << " head " << h;
+        EXPECT_NEAR(out[h * hd + d], want, 1e-5) << "t " << t << " head " << h;
       }
     }
+  }
 }
 
 }  // namespace

@@ -109,15 +109,20 @@ struct KernelTable {
   // every value; a NaN stays a NaN (its payload may be quieted).
   void (*row_to_f32)(DType dtype, const void* src, float* dst, int n);
 
-  // Attention over a KV cache, for one query head: row j (j < n_rows) is the
-  // n floats at rows + j * stride (a cached key or value of that head).
-  // scores[j] = scale * sum_i q[i] * row_j[i]
-  void (*dot_rows)(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
-                   float* scores);
-  // out[i] = sum_j p[j] * row_j[i] for i < n (out is overwritten; all 0 when
-  // n_rows == 0).
-  void (*weighted_rows)(const float* p, const float* rows, size_t stride, int n_rows, int n,
-                        float* out);
+  // Attention over a KV cache, for `heads` query heads that share one KV head
+  // (grouped-query attention): row j (j < n_rows) is the n floats at
+  // rows + j * stride (a cached key or value of that KV head). Head h's
+  // query, probabilities, scores and output start at h * ldq, h * ldp, h * lds
+  // and h * ldo. The rows are read once for all the heads (from L1 for all
+  // but the first), and each head's results are the same, bit for bit,
+  // whatever `heads` is.
+  // scores[h][j] = scale * sum_i q[h][i] * row_j[i]
+  void (*dot_rows)(const float* q, size_t ldq, int heads, const float* rows, size_t stride,
+                   int n_rows, int n, float scale, float* scores, size_t lds);
+  // out[h][i] = sum_j p[h][j] * row_j[i] for i < n (out is overwritten; all 0
+  // when n_rows == 0).
+  void (*weighted_rows)(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
+                        int n_rows, int n, float* out, size_t ldo);
 
   // x = softmax(x) (the max subtracted first), for attention's scores.
   // gate = silu(gate) * up = gate / (1 + e^-gate) * up, SwiGLU's activation.

@@ -28,74 +28,139 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   }
 }
 
-// R rows' dot products with q at once, one accumulator per row (a row's sum
-// takes the same steps whichever group of R it falls in).
-template <class Isa, int R>
-LLAMAFAST_ALWAYS_INLINE void dot_row_group(const float* q, const float* rows, size_t stride, int n,
-                                           float scale, float* scores) {
+// R rows' dot products with HB heads' queries at once, one accumulator per
+// (head, row), each row vector loaded once for all HB heads. A (head, row)
+// sum takes the same steps whichever heads and rows it is grouped with:
+// FMAs along the row in order, then the same horizontal sum (hsum4 over the
+// R rows of that head).
+template <class Isa, int HB, int R>
+LLAMAFAST_ALWAYS_INLINE void dot_row_group(const float* q, size_t ldq, const float* rows,
+                                           size_t stride, int n, float scale, float* scores,
+                                           size_t lds) {
   constexpr int L = Isa::kLanes;
-  decltype(Isa::zero()) s[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
-  int i = 0;
-  for (; i + L <= n; i += L) {
-    const auto qv = Isa::load(q + i);
+  using Vec = decltype(Isa::zero());
+  Vec s[HB][4];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) s[r] = Isa::fma(qv, Isa::load(rows + r * stride + i), s[r]);
-  }
-  if (i < n) {
-    const auto qv = Isa::load_tail(q + i, n - i);
+  for (int h = 0; h < HB; ++h)
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) s[h][r] = Isa::zero();
+  const auto step = [&](int i, int k) LLAMAFAST_INLINE_LAMBDA {  // k < L: a tail
+    Vec x[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
-      s[r] = Isa::fma(qv, Isa::load_tail(rows + r * stride + i, n - i), s[r]);
-  }
-  float sums[4];
-  Isa::hsum4(s[0], s[R > 1 ? 1 : 0], s[R > 2 ? 2 : 0], s[R > 3 ? 3 : 0], sums);
+      x[r] = k < L ? Isa::load_tail(rows + r * stride + i, k) : Isa::load(rows + r * stride + i);
 #pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) scores[r] = sums[r] * scale;
+    for (int h = 0; h < HB; ++h) {
+      const auto qv = k < L ? Isa::load_tail(q + h * ldq + i, k) : Isa::load(q + h * ldq + i);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) s[h][r] = Isa::fma(qv, x[r], s[h][r]);
+    }
+  };
+  int i = 0;
+  for (; i + L <= n; i += L) step(i, L);
+  if (i < n) step(i, n - i);
+#pragma GCC unroll 4
+  for (int h = 0; h < HB; ++h) {
+    float sums[4];
+    Isa::hsum4(s[h][0], s[h][R > 1 ? 1 : 0], s[h][R > 2 ? 2 : 0], s[h][R > 3 ? 3 : 0], sums);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) scores[h * lds + r] = sums[r] * scale;
+  }
 }
 
-template <class Isa>
-void dot_rows(const float* q, const float* rows, size_t stride, int n_rows, int n, float scale,
-              float* scores) {
+// Groups of 4 rows against blocks of HB heads.
+template <class Isa, int HB>
+void dot_heads(const float* q, size_t ldq, const float* rows, size_t stride, int n_rows, int n,
+               float scale, float* scores, size_t lds) {
   int j = 0;
   for (; j + 4 <= n_rows; j += 4)
-    dot_row_group<Isa, 4>(q, rows + j * stride, stride, n, scale, scores + j);
-  for (; j < n_rows; ++j) dot_row_group<Isa, 1>(q, rows + j * stride, stride, n, scale, scores + j);
+    dot_row_group<Isa, HB, 4>(q, ldq, rows + j * stride, stride, n, scale, scores + j, lds);
+  for (; j < n_rows; ++j)
+    dot_row_group<Isa, HB, 1>(q, ldq, rows + j * stride, stride, n, scale, scores + j, lds);
 }
 
-// Columns in blocks of 4 vectors, kept in registers while every row adds in.
+// Heads in blocks of 4 (16 accumulators, 4 row vectors, a query vector) or,
+// with 16 registers, of 2. Rows are read from memory once per block of
+// heads, where one head at a time re-read them all from L2 or memory.
 template <class Isa>
-void weighted_rows(const float* p, const float* rows, size_t stride, int n_rows, int n,
-                   float* out) {
+void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
+              int n, float scale, float* scores, size_t lds) {
+  constexpr int HB = Isa::kRegisters >= 32 ? 4 : 2;
+  int h = 0;
+  for (; h + HB <= heads; h += HB)
+    dot_heads<Isa, HB>(q + h * ldq, ldq, rows, stride, n_rows, n, scale, scores + h * lds, lds);
+  for (; h < heads; ++h)
+    dot_heads<Isa, 1>(q + h * ldq, ldq, rows, stride, n_rows, n, scale, scores + h * lds, lds);
+}
+
+// HB heads' sums over V vectors of columns from `out`'s column 0 (the last
+// vector only k < kLanes columns when kTail): every row is loaded once and
+// added into all HB heads. Each (head, column) sum adds the rows one after
+// the other, j = 0, 1, ..., with one FMA each, whatever HB, V and the column
+// blocking: so a head's results do not depend on the heads beside it. With
+// one head that order made a chain of dependent FMAs, bound by their latency;
+// HB heads give HB times as many independent chains.
+template <class Isa, int HB, int V, bool kTail>
+LLAMAFAST_ALWAYS_INLINE void weighted_tile(const float* p, size_t ldp, const float* rows,
+                                           size_t stride, int n_rows, int k, float* out,
+                                           size_t ldo) {
+  constexpr int L = Isa::kLanes;
+  using Vec = decltype(Isa::zero());
+  Vec acc[HB][V];
+#pragma GCC unroll 4
+  for (int h = 0; h < HB; ++h)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[h][v] = Isa::zero();
+  for (int j = 0; j < n_rows; ++j) {
+    const float* r = rows + j * stride;
+    Vec x[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v)
+      x[v] = kTail && v == V - 1 ? Isa::load_tail(r + v * L, k) : Isa::load(r + v * L);
+#pragma GCC unroll 4
+    for (int h = 0; h < HB; ++h) {
+      const auto w = Isa::set1(p[h * ldp + j]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[h][v] = Isa::fma(w, x[v], acc[h][v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int h = 0; h < HB; ++h) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      float* o = out + h * ldo + v * L;
+      if (kTail && v == V - 1) {
+        Isa::store_tail(o, acc[h][v], k);
+      } else {
+        Isa::store(o, acc[h][v]);
+      }
+    }
+  }
+}
+
+template <class Isa, int HB>
+void weighted_heads(const float* p, size_t ldp, const float* rows, size_t stride, int n_rows,
+                    int n, float* out, size_t ldo) {
   constexpr int L = Isa::kLanes;
   int i = 0;
-  for (; i + 4 * L <= n; i += 4 * L) {
-    auto a0 = Isa::zero(), a1 = Isa::zero(), a2 = Isa::zero(), a3 = Isa::zero();
-    for (int j = 0; j < n_rows; ++j) {
-      const auto w = Isa::set1(p[j]);
-      const float* r = rows + j * stride + i;
-      a0 = Isa::fma(w, Isa::load(r), a0);
-      a1 = Isa::fma(w, Isa::load(r + L), a1);
-      a2 = Isa::fma(w, Isa::load(r + 2 * L), a2);
-      a3 = Isa::fma(w, Isa::load(r + 3 * L), a3);
-    }
-    Isa::store(out + i, a0);
-    Isa::store(out + i + L, a1);
-    Isa::store(out + i + 2 * L, a2);
-    Isa::store(out + i + 3 * L, a3);
-  }
-  for (; i < n; i += L) {
-    const int k = imin(L, n - i);
-    auto a = Isa::zero();
-    for (int j = 0; j < n_rows; ++j) {
-      const float* r = rows + j * stride + i;
-      a = Isa::fma(Isa::set1(p[j]), k == L ? Isa::load(r) : Isa::load_tail(r, k), a);
-    }
-    if (k == L) {
-      Isa::store(out + i, a);
-    } else {
-      Isa::store_tail(out + i, a, k);
-    }
-  }
+  for (; i + 4 * L <= n; i += 4 * L)
+    weighted_tile<Isa, HB, 4, false>(p, ldp, rows + i, stride, n_rows, L, out + i, ldo);
+  for (; i + L <= n; i += L)
+    weighted_tile<Isa, HB, 1, false>(p, ldp, rows + i, stride, n_rows, L, out + i, ldo);
+  if (i < n) weighted_tile<Isa, HB, 1, true>(p, ldp, rows + i, stride, n_rows, n - i, out + i, ldo);
+}
+
+// Heads in blocks of 4 (HB x 4 accumulators, 4 row vectors and a broadcast:
+// 21 of 32 registers) or, with 16 registers, of 2.
+template <class Isa>
+void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
+                   int n_rows, int n, float* out, size_t ldo) {
+  constexpr int HB = Isa::kRegisters >= 32 ? 4 : 2;
+  int h = 0;
+  for (; h + HB <= heads; h += HB)
+    weighted_heads<Isa, HB>(p + h * ldp, ldp, rows, stride, n_rows, n, out + h * ldo, ldo);
+  for (; h < heads; ++h)
+    weighted_heads<Isa, 1>(p + h * ldp, ldp, rows, stride, n_rows, n, out + h * ldo, ldo);
 }
 
 // e^x in every lane, within 2 ulp for x in [-87.3, 88.3]; x is clamped to

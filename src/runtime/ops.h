@@ -27,11 +27,13 @@ std::vector<double> rope_inv_freq(const ModelConfig& config);
 // given per pair (head_dim / 2), in the model's pair layout.
 void rope(float* x, int n_heads, int head_dim, const float* cos, const float* sin, RopeLayout layout);
 
-// One query head attending over n_keys consecutive cached positions:
-//   out = softmax(q . K^T / sqrt(head_dim)) V
-// q, out: (head_dim); key/value row j at keys + j * stride, values + j * stride;
-// scores: scratch (n_keys).
-void attend(const float* q, const float* keys, const float* values, size_t stride, int n_keys, int head_dim,
-            float* scores, float* out, const kernels::KernelTable& k);
+// `heads` query heads that share one KV head (consecutive heads of a GQA
+// group), each attending over n_keys consecutive cached positions:
+//   out_h = softmax(q_h . K^T / sqrt(head_dim)) V
+// q, out: (heads, head_dim); key/value row j at keys + j * stride, values + j *
+// stride; scores: scratch (heads, n_keys). Each head's output is the same, bit
+// for bit, as when it attends alone: the heads only share the reading of K, V.
+void attend(const float* q, int heads, const float* keys, const float* values, size_t stride, int n_keys,
+            int head_dim, float* scores, float* out, const kernels::KernelTable& k);
 
 }  // namespace llamafast::ops

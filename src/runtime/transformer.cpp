@@ -30,7 +30,7 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
   up_.resize(b * c_.hidden_dim);
   cos_.resize(b * (c_.head_dim / 2));
   sin_.resize(b * (c_.head_dim / 2));
-  scores_.resize(size_t(pool.size()) * max_seq_len);
+  scores_.resize(size_t(pool.size()) * (config.n_heads / config.n_kv_heads) * max_seq_len);
 }
 
 void Transformer::forward(std::span<const int> tokens, int pos, float* logits, bool all_logits) {
@@ -139,17 +139,23 @@ void Transformer::for_each_token(int n, const std::function<void(int)>& fn) {
 
 void Transformer::attention(int layer, int n, int pos) {
   const int hd = c_.head_dim, group = c_.n_heads / c_.n_kv_heads;
-  const int64_t tasks = int64_t(n) * c_.n_heads;
+  // A task is `heads` query heads of one GQA group for one token: they read
+  // their KV head's cached rows together. Halved (results do not change) while
+  // there would be fewer tasks than threads, as in decode on many cores.
+  int heads = group;
+  while (heads % 2 == 0 && int64_t(n) * (c_.n_heads / heads) < pool_.size()) heads /= 2;
+  const int per_token = c_.n_heads / heads;
+  const int64_t tasks = int64_t(n) * per_token;
   pool_.run([&](int thread, int n_threads) {
-    float* scores = &scores_[size_t(thread) * cache_.capacity()];
+    float* scores = &scores_[size_t(thread) * group * cache_.capacity()];
     for (int64_t task = thread; task < tasks; task += n_threads) {
-      const int t = int(task / c_.n_heads), h = int(task % c_.n_heads);
+      const int t = int(task / per_token), h = int(task % per_token) * heads;  // first head
       // Causal: the query at position p sees keys [first, p]; with a sliding
       // window W only the last W of them (itself included).
       const int p = pos + t;
       const int first = c_.sliding_window > 0 ? std::max(0, p - c_.sliding_window + 1) : 0;
       const size_t kv_off = size_t(h / group) * hd;  // GQA: `group` query heads share a kv head
-      ops::attend(&q_[size_t(t) * c_.q_dim() + size_t(h) * hd], cache_.key(layer, first) + kv_off,
+      ops::attend(&q_[size_t(t) * c_.q_dim() + size_t(h) * hd], heads, cache_.key(layer, first) + kv_off,
                   cache_.value(layer, first) + kv_off, size_t(c_.kv_dim()), p - first + 1, hd, scores,
                   &att_[size_t(t) * c_.q_dim() + size_t(h) * hd], k_);
     }

@@ -74,7 +74,7 @@ class Transformer {
   std::vector<float> cos_;      // rotary cos (batch, head_dim / 2)
   std::vector<float> sin_;      // rotary sin (batch, head_dim / 2)
   WorkSplit split_;             // rows of the current matmuls() among the threads
-  std::vector<float> scores_;   // attention scores, one row per thread (threads, capacity)
+  std::vector<float> scores_;   // attention scores, per thread a row per head of a GQA group (threads, group, capacity)
 };
 
 }  // namespace llamafast

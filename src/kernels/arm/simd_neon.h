@@ -15,6 +15,7 @@ namespace {
 struct Neon {
   using V = float32x4_t;
   static constexpr int kLanes = 4;
+  static constexpr int kRegisters = 32;  // v0-v31
   // matmul_rows.h tile: 4 rows x up to 4 tokens = 16 accumulators, plus 4
   // activation vectors and one weight vector, of the 32 vector registers.
   static constexpr int kRowTileTokens = 4;

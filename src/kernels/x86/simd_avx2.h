@@ -15,6 +15,7 @@ namespace {
 struct Avx2 {
   using V = __m256;
   static constexpr int kLanes = 8;
+  static constexpr int kRegisters = 16;  // ymm0-15
   // matmul_rows.h tile: 4 rows x up to 3 tokens = 12 accumulators, plus 3
   // activation vectors and one weight vector: all 16 ymm registers.
   static constexpr int kRowTileTokens = 3;

@@ -15,6 +15,7 @@ namespace {
 struct Avx512 {
   using V = __m512;
   static constexpr int kLanes = 16;
+  static constexpr int kRegisters = 32;  // zmm0-31
   // matmul_rows.h tile: 4 rows x up to 6 tokens = 24 accumulators, plus 6
   // activation vectors and one weight vector: 31 of the 32 zmm registers.
   static constexpr int kRowTileTokens = 6;
