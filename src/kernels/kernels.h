@@ -113,9 +113,9 @@ struct KernelTable {
   // (grouped-query attention): row j (j < n_rows) is the n floats at
   // rows + j * stride (a cached key or value of that KV head). Head h's
   // query, probabilities, scores and output start at h * ldq, h * ldp, h * lds
-  // and h * ldo. The rows are read once for all the heads (from L1 for all
-  // but the first), and each head's results are the same, bit for bit,
-  // whatever `heads` is.
+  // and h * ldo. The rows are read once per block of 4 heads (2 with AVX2)
+  // rather than once per head, and each head's results are the same, bit for
+  // bit, whatever `heads` is.
   // scores[h][j] = scale * sum_i q[h][i] * row_j[i]
   void (*dot_rows)(const float* q, size_t ldq, int heads, const float* rows, size_t stride,
                    int n_rows, int n, float scale, float* scores, size_t lds);
