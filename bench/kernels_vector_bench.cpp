@@ -1,13 +1,14 @@
 // Throughput of the kernel tables' non-matmul entries (attention over a KV
 // cache, softmax, SwiGLU, activation quantization, row conversion) and of the
 // per-token ops around them (RMSNorm, RoPE, residual add), at TinyLlama-1.1B's
-// shapes: dim 2048, hidden 5632, 32 query heads of 64 over 4 KV heads (a
-// cached row is 256 floats, of which one head reads 64).
+// shapes: dim 2048, hidden 5632, 32 query heads of 64 over 4 KV heads.
 // Every one is bound by memory or by a few vector instructions per element:
 // each reports the bytes it reads and writes per second (GB/s, from the
 // caches: the data fits L2) and elements per second. The attention entries
-// read one head's 64 floats from every cached row, as a decode step does:
-// 256 B of each 1 KiB row.
+// read one KV head's cached rows, contiguous as the KV cache lays them out
+// (runtime/kv_cache.h). attention/.../layer-7b/ is one decode step's
+// attention in one layer of Llama-2-7B from memory, in that layout and in
+// the position-major one it replaced.
 // Rates are per CPU second, as in kernels_bench.cpp.
 // Run e.g.: llamafast_bench --benchmark_filter='^(attention|vector|ops)/'
 #include <benchmark/benchmark.h>
@@ -26,7 +27,7 @@ namespace llamafast::kernels {
 namespace {
 
 constexpr int kHeadDim = 64;
-constexpr size_t kKvRowFloats = 256;  // 4 KV heads of 64
+constexpr size_t kKvRowFloats = kHeadDim;  // one KV head's rows, contiguous
 constexpr int kDim = 2048;
 constexpr int kHidden = 5632;
 
@@ -47,33 +48,82 @@ void report(benchmark::State& state, double bytes_per_call, double elements_per_
   state.SetItemsProcessed(int64_t(elements_per_call * iters));
 }
 
+// `rows` cached rows of kKvRowFloats elements of a cache type (f32, or f16
+// for a half-precision cache: the same values rounded), kept alive by the
+// returned storage.
+struct CachedRowsData {
+  std::vector<float> f32;
+  std::vector<uint16_t> f16;
+  CacheRows rows(DType dtype, int count) const {
+    return {dtype, dtype == DType::f16 ? static_cast<const void*>(f16.data()) : f32.data(), kKvRowFloats, count};
+  }
+};
+
+CachedRowsData cached_rows(int rows, uint32_t seed) {
+  CachedRowsData d{values(size_t(rows) * kKvRowFloats, seed), {}};
+  for (float f : d.f32) d.f16.push_back(f32_to_f16(f));
+  return d;
+}
+
 // scores[h][j] = q_h . key_j for `rows` cached positions and `heads` query
 // heads sharing the KV head (1, or TinyLlama's GQA group of 8). Bytes: the
 // keys as each head uses them (what heads separate calls would read).
-void bm_dot_rows(benchmark::State& state, const KernelTable* table, int heads, int rows) {
-  const std::vector<float> q = values(size_t(heads) * kHeadDim, 1), keys = values(size_t(rows) * kKvRowFloats, 2);
+void bm_dot_rows(benchmark::State& state, const KernelTable* table, DType dtype, int heads, int rows) {
+  const std::vector<float> q = values(size_t(heads) * kHeadDim, 1);
+  const CachedRowsData keys = cached_rows(rows, 2);
   std::vector<float> scores(size_t(heads) * size_t(rows));
   for (auto _ : state) {
-    table->dot_rows(q.data(), kHeadDim, heads, keys.data(), kKvRowFloats, rows, kHeadDim, 0.125f, scores.data(),
+    table->dot_rows(q.data(), kHeadDim, heads, keys.rows(dtype, rows), kHeadDim, 0.125f, scores.data(),
                     size_t(rows));
     benchmark::DoNotOptimize(scores.data());
     benchmark::ClobberMemory();
   }
-  report(state, double(heads) * rows * (kHeadDim * 4 + 4), double(heads) * rows);
+  report(state, double(heads) * rows * (kHeadDim * dtype_size(dtype) + 4), double(heads) * rows);
 }
 
 // out_h = sum_j p_h[j] * value_j for `rows` cached positions and `heads`
 // query heads, as bm_dot_rows.
-void bm_weighted_rows(benchmark::State& state, const KernelTable* table, int heads, int rows) {
-  const std::vector<float> p = values(size_t(heads) * size_t(rows), 3), vals = values(size_t(rows) * kKvRowFloats, 4);
+void bm_weighted_rows(benchmark::State& state, const KernelTable* table, DType dtype, int heads, int rows) {
+  const std::vector<float> p = values(size_t(heads) * size_t(rows), 3);
+  const CachedRowsData vals = cached_rows(rows, 4);
   std::vector<float> out(size_t(heads) * kHeadDim);
   for (auto _ : state) {
-    table->weighted_rows(p.data(), size_t(rows), heads, vals.data(), kKvRowFloats, rows, kHeadDim, out.data(),
-                         kHeadDim);
+    table->weighted_rows(p.data(), size_t(rows), heads, vals.rows(dtype, rows), kHeadDim, out.data(), kHeadDim);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
-  report(state, double(heads) * rows * (kHeadDim * 4 + 4), double(heads) * rows);
+  report(state, double(heads) * rows * (kHeadDim * dtype_size(dtype) + 4), double(heads) * rows);
+}
+
+// One decode step's attention in one layer of Llama-2-7B (32 heads of 128,
+// no GQA) at 2048 cached positions: every head's scores over its keys, then
+// its weighted sum of its values (softmax left out: the same either way).
+// The caches of 8 layers (512 MiB in f32) are used in turn, so the keys and
+// values come from memory, as in a model. Head-major: a head's rows are
+// contiguous (the KV cache's layout); position-major: a position's 32 heads
+// are (the layout before), so a head reads 512 B of every 16 KiB. Bytes: the
+// keys and values of one layer.
+void bm_attention_layer_7b(benchmark::State& state, const KernelTable* table, DType dtype, bool head_major) {
+  constexpr int kHeads = 32, kDim7b = 128, kPositions = 2048, kLayers = 8;
+  const size_t per_layer = size_t(kHeads) * kPositions * kDim7b, element = dtype_size(dtype);
+  // Contents do not matter to the speed; a constant keeps the setup quick.
+  std::vector<std::byte> keys(kLayers * per_layer * element, std::byte{0x11}), vals = keys;
+  std::vector<float> q(size_t(kHeads) * kDim7b, 0.01f), scores(kPositions), out(size_t(kHeads) * kDim7b);
+  int layer = 0;
+  for (auto _ : state) {
+    for (int h = 0; h < kHeads; ++h) {
+      const size_t first = layer * per_layer + (head_major ? size_t(h) * kPositions * kDim7b : size_t(h) * kDim7b);
+      const size_t stride = head_major ? size_t(kDim7b) : size_t(kHeads) * kDim7b;
+      table->dot_rows(&q[size_t(h) * kDim7b], kDim7b, 1, {dtype, keys.data() + first * element, stride, kPositions},
+                      kDim7b, 0.1f, scores.data(), kPositions);
+      table->weighted_rows(scores.data(), kPositions, 1, {dtype, vals.data() + first * element, stride, kPositions},
+                           kDim7b, &out[size_t(h) * kDim7b], kDim7b);
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+    layer = (layer + 1) % kLayers;
+  }
+  report(state, 2.0 * double(per_layer * element), 2.0 * kHeads * kPositions);
 }
 
 // softmax over `n` scores, in place: each call starts from the same scores
@@ -181,14 +231,25 @@ const bool registered = [] {
     const std::string prefix = std::string("/") + isa + "/";
     for (int rows : {512, 2048}) {
       for (int heads : {1, 8}) {
-        const std::string shape = "/heads" + std::to_string(heads) + "/ctx" + std::to_string(rows);
-        benchmark::RegisterBenchmark(("attention" + prefix + "dot_rows" + shape).c_str(), bm_dot_rows,
-                                     table, heads, rows);
-        benchmark::RegisterBenchmark(("attention" + prefix + "weighted_rows" + shape).c_str(),
-                                     bm_weighted_rows, table, heads, rows);
+        for (DType dtype : {DType::f32, DType::f16}) {
+          // f32 caches keep the names they had before caches had a type.
+          const std::string shape = "/heads" + std::to_string(heads) + "/ctx" + std::to_string(rows) +
+                                    (dtype == DType::f32 ? "" : "/cache-f16");
+          benchmark::RegisterBenchmark(("attention" + prefix + "dot_rows" + shape).c_str(), bm_dot_rows,
+                                       table, dtype, heads, rows);
+          benchmark::RegisterBenchmark(("attention" + prefix + "weighted_rows" + shape).c_str(),
+                                       bm_weighted_rows, table, dtype, heads, rows);
+        }
       }
       benchmark::RegisterBenchmark(("vector" + prefix + "softmax/" + std::to_string(rows)).c_str(),
                                    bm_softmax, table, rows);
+    }
+    for (DType dtype : {DType::f32, DType::f16}) {
+      for (bool head_major : {true, false}) {
+        const std::string name = "attention" + prefix + "layer-7b/" + (head_major ? "head-major/" : "position-major/") +
+                                 std::string(dtype_name(dtype)) + "/ctx2048";
+        benchmark::RegisterBenchmark(name.c_str(), bm_attention_layer_7b, table, dtype, head_major);
+      }
     }
     benchmark::RegisterBenchmark(("vector" + prefix + "silu_mul/" + std::to_string(kHidden)).c_str(),
                                  bm_silu_mul, table);

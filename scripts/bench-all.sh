@@ -7,7 +7,8 @@
 #   scripts/bench-all.sh [WORKDIR]        (default /tmp/llamafast-bench)
 #
 # Environment: SHAPES, SCHEMES (subsets of the lists below), THREADS (2),
-# REPS (5), PROMPT (128), GEN (64); KEEP=1 reuses the results already in
+# REPS (5), PROMPT (128), GEN (64), DEPTH (0: positions already cached when
+# each test starts), KV (the KV cache type: f32, f16 or bf16); KEEP=1 reuses the results already in
 # WORKDIR (to resume an interrupted run) and measures only the missing ones.
 # Each model is deleted after its run, so WORKDIR needs room for the largest
 # one only. A model whose file would not fit
@@ -23,6 +24,8 @@ threads=${THREADS:-2}
 reps=${REPS:-5}
 prompt=${PROMPT:-128}
 gen=${GEN:-64}
+depth=${DEPTH:-0}
+kv=${KV:-f32}
 mkdir -p "$work"
 
 scheme_args() {
@@ -72,15 +75,17 @@ for shape in $shapes; do
     "$llamafast" init-random --shape "$shape" $(scheme_args "$scheme") -o "$work/$name.llf" >&2
     stat -c %s "$work/$name.llf" > "$work/$name.size"
     sync  # no writeback of the new file while it is measured
-    "$llamafast" bench -m "$work/$name.llf" -p "$prompt" -n "$gen" -r "$reps" --threads "$threads" --json \
+    "$llamafast" bench -m "$work/$name.llf" -p "$prompt" -n "$gen" -d "$depth" --kv-cache "$kv" -r "$reps" \
+      --threads "$threads" --json \
       > "$work/$name.json"
     rm -f "$work/$name.llf"
   done
 done
 
-python3 - "$work" "$threads" "$reps" "$prompt" "$gen" "$shapes" "$schemes" <<'PY' | tee "$work/results.md"
+python3 - "$work" "$threads" "$reps" "$prompt" "$gen" "$shapes" "$schemes" "$depth" "$kv" <<'PY' | tee "$work/results.md"
 import json, os, sys
-work, threads, reps, prompt, gen, shapes, schemes = sys.argv[1:]
+work, threads, reps, prompt, gen, shapes, schemes, depth, kv = sys.argv[1:]
+run_options = (f" -d {depth}" if depth != "0" else "") + (f" --kv-cache {kv}" if kv != "f32" else "")
 print(f"| model | weights | file GiB | pp{prompt} tok/s | tg{gen} tok/s | decode GB/s | read bandwidth GB/s | roofline | peak RSS MiB | file + KV + 64 MiB |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for shape in shapes.split():
@@ -98,6 +103,6 @@ for shape in shapes.split():
               f"{100 * j['decode_roofline_ratio']:.0f}% | {j['peak_rss_bytes'] / 2**20:.0f} | {budget / 2**20:.0f}{ok} |")
 print()
 print(f"Each row: `llamafast init-random --shape MODEL <scheme options> -o M.llf` then "
-      f"`llamafast bench -m M.llf -p {prompt} -n {gen} -r {reps} --threads {threads}` "
+      f"`llamafast bench -m M.llf -p {prompt} -n {gen}{run_options} -r {reps} --threads {threads}` "
       f"(mean ± standard deviation over {reps} repetitions after a warm-up).")
 PY

@@ -18,11 +18,12 @@ trap 'rm -rf "$work"' EXIT
 
 echo "| scheme | file bytes | ppl | Δppl | mean KL (nats) | p99 KL | top-1 agreement |"
 echo "|---|---|---|---|---|---|---|"
-row() {  # name, export options...
+row() {  # name, export options... (run options, such as the KV cache type, in $run_options)
   local name=$1
   shift
   "$cli" export -m "$model" "$@" -o "$work/q.llf" 2>/dev/null
-  "$cli" perplexity -m "$work/q.llf" -f "$text" --kl-base "$work/base.lp" --json >"$work/q.json" 2>/dev/null
+  # shellcheck disable=SC2086  # run_options holds several words
+  "$cli" perplexity -m "$work/q.llf" -f "$text" --kl-base "$work/base.lp" --json ${run_options:-} >"$work/q.json" 2>/dev/null
   python3 - "$name" "$(stat -c %s "$work/q.llf")" "$work/q.json" <<'PY'
 import json, sys
 name, size, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -43,3 +44,6 @@ row "8da4w g128" "$@" --quantize-linear 8da4w --group-size 128
 row "int8 + int8 embeddings" "$@" --quantize-linear int8 --quantize-embeddings int8
 row "int4 g32 + int4 embeddings" "$@" --quantize-linear int4 --quantize-embeddings int4
 row "fp32 + int8 embeddings" "$@" --dtype fp32 --quantize-embeddings int8
+run_options="--kv-cache f16" row "fp32 + f16 KV cache" "$@" --dtype fp32
+run_options="--kv-cache bf16" row "fp32 + bf16 KV cache" "$@" --dtype fp32
+run_options="--kv-cache f16" row "int4 g32 + f16 KV cache" "$@" --quantize-linear int4

@@ -1,4 +1,4 @@
-// The CLI surface: help, version, and `logits` output files.
+// The CLI surface: help, version, `logits` output files, KV cache and bench options.
 #include "llamafast/model.h"
 #include "test_support.h"
 
@@ -76,6 +76,52 @@ TEST(Cli, BenchReportsSpeedsAndRooflineAsJson) {
   EXPECT_GT(j["decode_roofline_ratio"].get<double>(), 0);
   EXPECT_EQ(j["n_prompt"].get<int>(), 8);
   EXPECT_EQ(j["repetitions"].get<int>(), 2);
+}
+
+// The session's KV cache type reaches the model: with --kv-cache bf16 the
+// logits are those of the reference whose keys and values are rounded to bf16
+// (the model tests bound how closely), far nearer them than the f32 ones.
+TEST(Cli, KvCacheOptionRoundsTheCache) {
+  TempDir dir;
+  const auto expected = test::read_json(kFixture / "expected.json");
+  std::string ids;
+  for (int t : expected["tokens"].get<std::vector<int>>()) ids += std::to_string(t) + " ";
+  const auto r = test::run_cli("logits -m " + test::quote(kFixture / "model.bin") + " --kv-cache bf16 --tokens '" +
+                               ids + "' -o " + test::quote(dir / "l.f32"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto got = test::read_floats(dir / "l.f32");
+  const auto rounded = test::read_floats(kFixture / expected["logits_kv_cache"]["bf16"].get<std::string>());
+  const auto exact = test::read_floats(kFixture / "logits.f32");
+  ASSERT_EQ(got.size(), rounded.size());
+  ASSERT_EQ(got.size(), exact.size());
+  double to_rounded = 0, to_exact = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    to_rounded += (double(got[i]) - rounded[i]) * (double(got[i]) - rounded[i]);
+    to_exact += (double(got[i]) - exact[i]) * (double(got[i]) - exact[i]);
+  }
+  EXPECT_LT(to_rounded, 0.1 * to_exact);
+}
+
+TEST(Cli, KvCacheOfAnotherTypeIsAUsageError) {
+  const auto r = test::run_cli("logits -m " + test::quote(kFixture / "model.bin") + " --kv-cache q8 --tokens '1 2'");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--kv-cache"), std::string::npos) << r.err;
+}
+
+// -d: both tests start after that many cached positions, which decode reads
+// on top of the weights: bytes per token = weights + KV bytes per position *
+// (depth + (n - 1) / 2), the KV bytes from the fixture's shape (f16: 2 bytes).
+TEST(Cli, BenchAtDepthCountsTheCachedPositions) {
+  const auto r = test::run_cli("bench -m " + test::quote(kFixture / "model.bin") +
+                               " -p 4 -n 5 -d 16 -r 1 --kv-cache f16 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto c = test::read_json(kFixture / "expected.json")["config"];
+  const double kv_per_position = 2.0 * c["n_layers"].get<int>() * c["n_kv_heads"].get<int>() * c["head_dim"].get<int>() * 2;
+  EXPECT_EQ(j["n_depth"].get<int>(), 16);
+  EXPECT_EQ(j["kv_cache"].get<std::string>(), "f16");
+  EXPECT_DOUBLE_EQ(j["bytes_per_token"].get<double>(), j["weight_bytes"].get<double>() + kv_per_position * (16 + 2));
+  EXPECT_GT(j["tg_tok_s"].get<double>(), 0);
 }
 
 TEST(Cli, GenerateWithoutTokenizerExplainsHowToPassOne) {

@@ -444,31 +444,52 @@ TEST_P(KernelTableTest, RowToF32HandlesEveryLengthAndStopsAtTheEnd) {
   }
 }
 
+// Rows of a KV cache of element type `dtype` (f32, f16 or bf16): `values`
+// rounded to that type in place (so they are the exact values the kernels
+// read) and the stored elements, which `bytes` keeps.
+CacheRows cache_rows(DType dtype, std::vector<float>& values, std::vector<uint16_t>& bytes, size_t stride,
+                     int count) {
+  if (dtype == DType::f32) return {dtype, values.data(), stride, count};
+  bytes.resize(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    bytes[i] = dtype == DType::f16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+    values[i] = dtype == DType::f16 ? f16_to_f32(bytes[i]) : bf16_to_f32(bytes[i]);
+  }
+  return {dtype, bytes.data(), stride, count};
+}
+
+constexpr DType kCacheTypes[] = {DType::f32, DType::f16, DType::bf16};
+
 // Attention's two steps against the scalar table, on rows strided as in a KV
-// cache (a head's slice of each position), for head lengths around the vector
-// sizes, row counts around the kernels' groups of 4 and head counts around
-// their blocks of 2 or 4 (each head's query, scores and output `ld` floats
-// apart, with a gap); each result within kRelTol of the magnitude of its own
-// terms, nothing written past the last or between the heads.
+// cache (a head's slice of each position) of every cache type, for head
+// lengths around the vector sizes, row counts around the kernels' groups of 4
+// and head counts around their blocks of 2 or 4 (each head's query, scores
+// and output `ld` floats apart, with a gap); each result within kRelTol of
+// the magnitude of its own terms, nothing written past the last or between
+// the heads.
 TEST_P(KernelTableTest, DotRowsMatchesScalar) {
   std::mt19937 rng(11);
-  for (int heads : {1, 3, 8}) {
-    for (int n : {0, 1, 7, 16, 33, 64, 70, 128, 4097}) {
-      for (int n_rows : {0, 1, 3, 4, 5, 9}) {
-        const size_t stride = size_t(n) + 5, ldq = size_t(n) + 2, lds = size_t(n_rows) + 1;
-        const auto q = random_floats(ldq * size_t(heads), rng);
-        const auto rows = random_floats(stride * size_t(n_rows), rng);
-        std::vector<float> ref(lds * size_t(heads), kSentinel), got = ref;
-        scalar_table().dot_rows(q.data(), ldq, heads, rows.data(), stride, n_rows, n, 0.125f, ref.data(), lds);
-        table().dot_rows(q.data(), ldq, heads, rows.data(), stride, n_rows, n, 0.125f, got.data(), lds);
-        for (int h = 0; h < heads; ++h) {
-          for (int j = 0; j < n_rows; ++j) {
-            double magnitude = 0;
-            for (int i = 0; i < n; ++i) magnitude += std::fabs(0.125 * q[h * ldq + i] * rows[j * stride + i]);
-            EXPECT_NEAR(got[h * lds + j], ref[h * lds + j], kRelTol * magnitude + kAbsTol)
-                << "n=" << n << " head " << h << " row " << j;
+  for (DType dtype : kCacheTypes) {
+    for (int heads : {1, 3, 8}) {
+      for (int n : {0, 1, 7, 16, 33, 64, 70, 128, 4097}) {
+        for (int n_rows : {0, 1, 3, 4, 5, 9}) {
+          const size_t stride = size_t(n) + 5, ldq = size_t(n) + 2, lds = size_t(n_rows) + 1;
+          const auto q = random_floats(ldq * size_t(heads), rng);
+          auto values = random_floats(stride * size_t(n_rows), rng);
+          std::vector<uint16_t> stored;
+          const CacheRows rows = cache_rows(dtype, values, stored, stride, n_rows);
+          std::vector<float> ref(lds * size_t(heads), kSentinel), got = ref;
+          scalar_table().dot_rows(q.data(), ldq, heads, rows, n, 0.125f, ref.data(), lds);
+          table().dot_rows(q.data(), ldq, heads, rows, n, 0.125f, got.data(), lds);
+          for (int h = 0; h < heads; ++h) {
+            for (int j = 0; j < n_rows; ++j) {
+              double magnitude = 0;
+              for (int i = 0; i < n; ++i) magnitude += std::fabs(0.125 * q[h * ldq + i] * values[j * stride + i]);
+              EXPECT_NEAR(got[h * lds + j], ref[h * lds + j], kRelTol * magnitude + kAbsTol)
+                  << dtype_name(dtype) << " n=" << n << " head " << h << " row " << j;
+            }
+            EXPECT_EQ(got[h * lds + n_rows], kSentinel) << "dot_rows wrote past a head's last score, n=" << n;
           }
-          EXPECT_EQ(got[h * lds + n_rows], kSentinel) << "dot_rows wrote past a head's last score, n=" << n;
         }
       }
     }
@@ -477,52 +498,101 @@ TEST_P(KernelTableTest, DotRowsMatchesScalar) {
 
 TEST_P(KernelTableTest, WeightedRowsMatchesScalarAndStopsAtTheEnd) {
   std::mt19937 rng(13);
-  for (int heads : {1, 2, 5, 8}) {
-    for (int n = 0; n <= 70; ++n) {
-      for (int n_rows : {0, 1, 5, 40}) {
-        const size_t stride = size_t(n) + 3, ldp = size_t(n_rows) + 2, ldo = size_t(n) + 1;
-        const auto p = random_floats(ldp * size_t(heads), rng);
-        const auto rows = random_floats(stride * size_t(n_rows), rng);
-        std::vector<float> ref(ldo * size_t(heads), kSentinel), got = ref;
-        scalar_table().weighted_rows(p.data(), ldp, heads, rows.data(), stride, n_rows, n, ref.data(), ldo);
-        table().weighted_rows(p.data(), ldp, heads, rows.data(), stride, n_rows, n, got.data(), ldo);
-        for (int h = 0; h < heads; ++h) {
-          for (int i = 0; i < n; ++i) {
-            double magnitude = 0;
-            for (int j = 0; j < n_rows; ++j)
-              magnitude += std::fabs(double(p[h * ldp + j]) * rows[j * stride + i]);
-            EXPECT_NEAR(got[h * ldo + i], ref[h * ldo + i], kRelTol * magnitude + kAbsTol)
-                << "n=" << n << " head " << h << " i=" << i;
+  for (DType dtype : kCacheTypes) {
+    for (int heads : {1, 2, 5, 8}) {
+      for (int n = 0; n <= 70; ++n) {
+        for (int n_rows : {0, 1, 5, 40}) {
+          const size_t stride = size_t(n) + 3, ldp = size_t(n_rows) + 2, ldo = size_t(n) + 1;
+          const auto p = random_floats(ldp * size_t(heads), rng);
+          auto values = random_floats(stride * size_t(n_rows), rng);
+          std::vector<uint16_t> stored;
+          const CacheRows rows = cache_rows(dtype, values, stored, stride, n_rows);
+          std::vector<float> ref(ldo * size_t(heads), kSentinel), got = ref;
+          scalar_table().weighted_rows(p.data(), ldp, heads, rows, n, ref.data(), ldo);
+          table().weighted_rows(p.data(), ldp, heads, rows, n, got.data(), ldo);
+          for (int h = 0; h < heads; ++h) {
+            for (int i = 0; i < n; ++i) {
+              double magnitude = 0;
+              for (int j = 0; j < n_rows; ++j)
+                magnitude += std::fabs(double(p[h * ldp + j]) * values[j * stride + i]);
+              EXPECT_NEAR(got[h * ldo + i], ref[h * ldo + i], kRelTol * magnitude + kAbsTol)
+                  << dtype_name(dtype) << " n=" << n << " head " << h << " i=" << i;
+            }
+            EXPECT_EQ(got[h * ldo + n], kSentinel) << "weighted_rows wrote past out[h][n-1] for n=" << n;
           }
-          EXPECT_EQ(got[h * ldo + n], kSentinel) << "weighted_rows wrote past out[h][n-1] for n=" << n;
         }
       }
     }
   }
 }
 
+// Random queries and probabilities for `heads` heads (n and n_rows floats
+// each, back to back) and n_rows cached rows of n of `stride` elements, in a
+// cache of type `dtype` (values: their exact values).
+struct AttentionInputs {
+  std::vector<float> q, p, values;
+  std::vector<uint16_t> stored;
+  CacheRows rows;
+};
+
+AttentionInputs attention_inputs(DType dtype, int heads, int n, int n_rows, size_t stride, std::mt19937& rng) {
+  AttentionInputs in{random_floats(size_t(heads * n), rng), random_floats(size_t(heads * n_rows), rng),
+                     random_floats(stride * size_t(n_rows), rng), {}, {}};
+  in.rows = cache_rows(dtype, in.values, in.stored, stride, n_rows);
+  return in;
+}
+
+// Attention's two steps for `heads` heads at once: their scores (n_rows each),
+// then their outputs (n each).
+std::vector<float> attention_results(const KernelTable& t, const float* q, const float* p, int heads,
+                                     const CacheRows& rows, int n) {
+  std::vector<float> r(size_t(heads) * size_t(rows.count + n));
+  t.dot_rows(q, n, heads, rows, n, 0.125f, r.data(), rows.count);
+  t.weighted_rows(p, rows.count, heads, rows, n, r.data() + size_t(heads) * rows.count, n);
+  return r;
+}
+
+bool same_bits(const float* a, const float* b, size_t count) { return std::memcmp(a, b, sizeof(float) * count) == 0; }
+
 // The transformer gives an attention task as many heads of a GQA group as
 // keeps its threads busy, so a head's scores and output must not depend on
 // how many heads share the call (and then neither do a model's outputs on the
 // thread count): bit for bit, at a head's length and row counts around the
-// kernels' blocks.
+// kernels' blocks, for every cache type.
 TEST_P(KernelTableTest, AttentionGivesEachHeadTheSameBitsAloneOrWithOthers) {
   std::mt19937 rng(19);
   const int heads = 8, n = 64;
-  const size_t stride = 4 * n;  // a cached row of 4 KV heads
-  for (int n_rows : {1, 3, 4, 9, 70}) {
-    const auto q = random_floats(size_t(heads * n), rng), p = random_floats(size_t(heads * n_rows), rng);
-    const auto rows = random_floats(stride * size_t(n_rows), rng);
-    std::vector<float> scores(size_t(heads * n_rows)), out(size_t(heads * n));
-    std::vector<float> scores1 = scores, out1 = out;
-    table().dot_rows(q.data(), n, heads, rows.data(), stride, n_rows, n, 0.125f, scores.data(), n_rows);
-    table().weighted_rows(p.data(), n_rows, heads, rows.data(), stride, n_rows, n, out.data(), n);
-    for (int h = 0; h < heads; ++h) {
-      table().dot_rows(&q[h * n], n, 1, rows.data(), stride, n_rows, n, 0.125f, &scores1[h * n_rows], n_rows);
-      table().weighted_rows(&p[h * n_rows], n_rows, 1, rows.data(), stride, n_rows, n, &out1[h * n], n);
+  for (DType dtype : kCacheTypes) {
+    for (int n_rows : {1, 3, 4, 9, 70}) {
+      const AttentionInputs in = attention_inputs(dtype, heads, n, n_rows, 4 * n, rng);
+      const auto together = attention_results(table(), in.q.data(), in.p.data(), heads, in.rows, n);
+      for (int h = 0; h < heads; ++h) {
+        const auto alone = attention_results(table(), &in.q[h * n], &in.p[h * n_rows], 1, in.rows, n);
+        EXPECT_TRUE(same_bits(&together[h * n_rows], alone.data(), n_rows))
+            << dtype_name(dtype) << ", " << n_rows << " rows, head " << h << "'s scores";
+        EXPECT_TRUE(same_bits(&together[heads * n_rows + h * n], alone.data() + n_rows, n))
+            << dtype_name(dtype) << ", " << n_rows << " rows, head " << h << "'s output";
+      }
     }
-    EXPECT_EQ(std::memcmp(scores.data(), scores1.data(), sizeof(float) * scores.size()), 0) << n_rows << " rows";
-    EXPECT_EQ(std::memcmp(out.data(), out1.data(), sizeof(float) * out.size()), 0) << n_rows << " rows";
+  }
+}
+
+// An f16 or bf16 cache changes only what is stored, not the arithmetic
+// (kernels.h): each table's results over rows of those types are, bit for
+// bit, its results over f32 rows holding the same (widened) values.
+TEST_P(KernelTableTest, HalfCacheRowsGiveTheResultsOfTheirValuesInF32) {
+  std::mt19937 rng(23);
+  const int heads = 4, n = 70;  // a tail after the whole vectors
+  for (DType dtype : {DType::f16, DType::bf16}) {
+    for (int n_rows : {1, 4, 9, 33}) {
+      const size_t stride = 2 * n + 3;
+      const AttentionInputs in = attention_inputs(dtype, heads, n, n_rows, stride, rng);
+      const CacheRows full{DType::f32, in.values.data(), stride, n_rows};
+      const auto half_results = attention_results(table(), in.q.data(), in.p.data(), heads, in.rows, n);
+      const auto full_results = attention_results(table(), in.q.data(), in.p.data(), heads, full, n);
+      EXPECT_TRUE(same_bits(half_results.data(), full_results.data(), half_results.size()))
+          << dtype_name(dtype) << ", " << n_rows << " rows";
+    }
   }
 }
 

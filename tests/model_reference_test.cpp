@@ -136,6 +136,70 @@ TEST_P(ModelReference, GreedyContinuationMatchesReference) {
   EXPECT_EQ(got, expected);
 }
 
+// Sessions whose KV cache stores f16 or bf16 against the reference run with
+// keys and values rounded the same way (gen_fixtures.py KV_CACHE_FIXTURES),
+// through prefill and through decode steps. What is compared is the rounding's
+// effect: how far it moves the engine's logits (from an f32-cache session's)
+// against how far it moves the reference's, as the root mean square of the
+// difference over all logits relative to the reference's. Not the logits
+// themselves: a key or value whose float32 value (engine) and float64 value
+// (reference) fall on either side of a rounding boundary rounds to neighbouring
+// f16 / bf16 numbers, and the few such elements move some positions' logits by
+// up to 1e-3 of their largest (the rounding itself moves every position's by
+// at least 1.3e-4). Measured 0 to 0.16; a cache that does not round gives 1,
+// one that truncates instead of rounding to nearest 1.8 to 2.1.
+TEST(ModelReferenceKVCache, HalfCachesMoveLogitsAsTheReferenceWithRoundedKeysAndValues) {
+  constexpr double kBound = 0.3;
+  int checked = 0;
+  for (const std::string& name : fixture_names()) {
+    const Fixture fx = load_fixture(name);
+    if (!fx.expected.contains("logits_kv_cache")) continue;
+    auto model = Model::load({.path = fx.model_path(), .load_tokenizer = false});
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    const size_t vocab = size_t(model.value()->info().vocab_size);
+    const auto tokens = fx.expected["tokens"].get<std::vector<int>>();
+    const auto reference_f32 = test::read_floats(fixtures_dir() / "models" / name / "logits.f32");
+    ASSERT_EQ(reference_f32.size(), tokens.size() * vocab);
+
+    // Every position's logits, by one prefill pass or by decode steps.
+    const auto run = [&](KVCacheType type, bool stepwise) {
+      auto session = Session::create(model.value(), {.threads = 2, .kv_cache = type});
+      EXPECT_TRUE(session.ok());
+      EXPECT_EQ(session.value()->kv_cache(), type);
+      std::vector<float> logits(tokens.size() * vocab);
+      if (!stepwise) {
+        EXPECT_TRUE(session.value()->prefill_all(tokens, logits).ok());
+        return logits;
+      }
+      for (size_t t = 0; t < tokens.size(); ++t) {
+        auto step = session.value()->decode(tokens[t]);
+        EXPECT_TRUE(step.ok());
+        if (step.ok()) std::copy(step.value().begin(), step.value().end(), &logits[t * vocab]);
+      }
+      return logits;
+    };
+    for (const auto& [type_name, type] : {std::pair{"f16", KVCacheType::f16}, std::pair{"bf16", KVCacheType::bf16}}) {
+      const auto file = fx.expected["logits_kv_cache"][type_name].get<std::string>();
+      const auto reference = test::read_floats(fixtures_dir() / "models" / name / file);
+      ASSERT_EQ(reference.size(), reference_f32.size());
+      for (bool stepwise : {false, true}) {
+        const auto rounded = run(type, stepwise), exact = run(KVCacheType::f32, stepwise);
+        double mismatch = 0, effect = 0;
+        for (size_t i = 0; i < reference.size(); ++i) {
+          const double engine_moved = double(rounded[i]) - exact[i];
+          const double reference_moved = double(reference[i]) - reference_f32[i];
+          mismatch += (engine_moved - reference_moved) * (engine_moved - reference_moved);
+          effect += reference_moved * reference_moved;
+        }
+        EXPECT_LT(std::sqrt(mismatch / effect), kBound)
+            << name << ", " << type_name << " cache, " << (stepwise ? "decode steps" : "prefill");
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3) << "fixtures with KV cache references (gen_fixtures.py KV_CACHE_FIXTURES)";
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelReference, ::testing::ValuesIn(fixture_names()),
                          [](const auto& info) { return info.param; });
 

@@ -135,8 +135,10 @@ TEST(Ops, AttendMatchesNaiveCausalGqaAttention) {
   std::vector<float> scores(group * n), out(heads * hd);
   for (int t = 0; t < n; ++t) {
     for (int kvh = 0; kvh < kv_heads; ++kvh) {
-      ops::attend(&q[(t * heads + kvh * group) * hd], group, &k[kvh * hd], &v[kvh * hd], kv_dim, t + 1, hd,
-                  scores.data(), &out[kvh * group * hd], table);
+      const kernels::CacheRows keys{DType::f32, &k[kvh * hd], kv_dim, t + 1};
+      const kernels::CacheRows values{DType::f32, &v[kvh * hd], kv_dim, t + 1};
+      ops::attend(&q[(t * heads + kvh * group) * hd], group, keys, values, hd, scores.data(),
+                  &out[kvh * group * hd], table);
     }
     for (int h = 0; h < heads; ++h) {
       const int kvh = h / group;

@@ -50,7 +50,7 @@ struct ModelInfo {
   int bos_id = -1;
   std::vector<int> eos_ids;
   size_t weight_bytes = 0;     // matrix bytes streamed per decoded token
-  size_t kv_bytes_per_token = 0;
+  size_t kv_bytes_per_token = 0;  // with an f32 cache (Session::kv_bytes_per_token: the session's own)
 };
 
 // Immutable weights (memory-mapped) plus the tokenizer; share one Model among
@@ -72,10 +72,20 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
+// Element type of a session's KV cache. f16 and bf16 round every cached key
+// and value to nearest (11 and 8 significant bits; f16 overflows beyond
+// 65504, bf16 has f32's range) and halve the cache: its memory, and the bytes
+// each decoded token reads from it, which grow with the context.
+enum class KVCacheType { f32, f16, bf16 };
+
+// "f32", "f16" or "bf16".
+const char* kv_cache_type_name(KVCacheType type);
+
 struct SessionParams {
   int max_seq_len = 0;  // KV cache capacity; 0: the model's context, capped by available memory
   int threads = 0;      // 0: one per physical core
   int max_batch = 128;  // prefill chunk size
+  KVCacheType kv_cache = KVCacheType::f32;
 };
 
 // One sequence being processed: KV cache, scratch buffers and a thread pool,
@@ -98,6 +108,8 @@ class Session {
 
   int position() const;   // tokens in the sequence so far
   int capacity() const;   // most tokens the sequence can hold
+  KVCacheType kv_cache() const;
+  size_t kv_bytes_per_token() const;  // KV cache bytes one position takes (all layers)
   int threads() const;
   // Forgets positions >= pos (0: start over). The cache beyond is overwritten later.
   void rewind(int pos);

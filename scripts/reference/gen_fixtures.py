@@ -36,6 +36,18 @@ MIN_DISTINCT = 12   # a continuation stuck on one token would test little
 
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
+# Fixtures that also get the logits of a session whose KV cache stores f16 or
+# bf16 (`--kv-cache f16|bf16`): GQA, a sliding window with HF-layout RoPE,
+# and MHA over bf16 weights.
+KV_CACHE_FIXTURES = {"llama2c_gqa_untied", "hf_mistral_window", "meta_pth_bf16"}
+KV_CACHE_TYPES = {"f16": torch.float16, "bf16": torch.bfloat16}
+# The C++ test compares how far the rounding moves the engine's logits with
+# how far it moves these; so that it compares the rounding's effect and not
+# float32 noise, each cache type must move every position's logits by at
+# least this much of their max |logit|: 100 times the engine's float32
+# agreement with this reference (about 1e-6).
+KV_MIN_EFFECT = 1e-4
+
 LLAMA3_SCALING = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                   "high_freq_factor": 4.0,
                   # 256 (not the real 8192) so that, with head_dim 8 and theta 5e5,
@@ -234,6 +246,18 @@ def build(name, fmt, dtype_name, cfg, opts):
     W16 = {k: to_bf16(v) if v.dim() == 2 else v for k, v in W.items()}
     logits_bf16 = forward(Model(meta_cfg, W16), tokens, bf16_activations=True)
 
+    kv_entries, kv_notes = {}, []
+    if name in KV_CACHE_FIXTURES:
+        for kv_name, kv_dtype in KV_CACHE_TYPES.items():
+            kv_logits = forward(model, tokens, kv_dtype=kv_dtype)
+            moved = ((kv_logits - logits).abs().max(dim=1).values
+                     / logits.abs().max(dim=1).values).min().item()
+            assert moved > KV_MIN_EFFECT, f"{name}: a {kv_name} cache moves logits by only {moved}"
+            kv_entries[kv_name] = f"logits_kv_{kv_name}.f32"
+            with open(os.path.join(d, kv_entries[kv_name]), "wb") as f:
+                f.write(formats.le_bytes(kv_logits.to(torch.float32)))
+            kv_notes.append(f"{kv_name} KV cache moves every position's logits by >= {moved:.1e}")
+
     with open(os.path.join(d, "logits.f32"), "wb") as f:
         f.write(formats.le_bytes(logits.to(torch.float32)))
     with open(os.path.join(d, "logits_bf16_activations.f32"), "wb") as f:
@@ -242,6 +266,7 @@ def build(name, fmt, dtype_name, cfg, opts):
            "config": cfg.to_dict(), "tokens": tokens,
            "logits": "logits.f32", "logits_shape": [N_TOKENS, cfg.vocab_size],
            "logits_bf16_activations": "logits_bf16_activations.f32",
+           **({"logits_kv_cache": kv_entries} if kv_entries else {}),
            "greedy": {"prompt": prompt, "continuation": cont},
            "greedy_min_gap": round(min_gap, 6)}
     dump_expected(os.path.join(d, "expected.json"), exp)
@@ -249,6 +274,8 @@ def build(name, fmt, dtype_name, cfg, opts):
     print(f"{name:24s} {size / 1024:7.1f} KiB  |logit|max {logits.abs().max():6.2f}  "
           f"greedy gap {min_gap:.4f} (prompt try {attempts})"
           + (f"  rope branches {branches}" if branches else ""))
+    for note in kv_notes:
+        print(f"{'':26s} {note} of max |logit|")
 
 
 README = """\
@@ -281,6 +308,9 @@ second, token-by-token (KV cache) implementation.
 - `logits_bf16_activations.f32`: the same for the model as `llamafast export
   --dtype bf16 --bf16-activations` stores it: every matrix rounded to bf16,
   and every matrix product's input rounded to bf16 before it is multiplied.
+- `logits_kv_f16.f32`, `logits_kv_bf16.f32` (three fixtures): the same for a
+  session whose KV cache stores f16 or bf16 (`--kv-cache`): keys (after
+  RoPE) and values rounded to that type, to nearest, before attention.
 - `expected.json`:
   - `format`: `llama2c` | `hf` | `meta_pth` | `gptfast_pth`
   - `model`: model file or directory relative to the fixture dir; `params`:
@@ -292,7 +322,8 @@ second, token-by-token (KV cache) implementation.
     llama3 dict), tied, sliding_window (null or W), rope_layout (`interleaved`
     for Meta-layout q/k rows, `half` for HF layout) - as stored in the file
   - `tokens` (64 ids, include 0 and vocab-1), `logits`, `logits_shape`,
-    `logits_bf16_activations`
+    `logits_bf16_activations`, and where present `logits_kv_cache`
+    (`{{"f16": file, "bf16": file}}`)
   - `greedy`: `prompt` (8 ids) and `continuation` (24 greedy ids, argmax).
     Chosen so that at every step top1 - top2 >= 1e-3 * max|logit|;
     `greedy_min_gap` is the smallest absolute top1 - top2 gap seen.

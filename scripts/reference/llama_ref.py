@@ -156,12 +156,15 @@ def to_bf16(t):
     return t.to(torch.bfloat16).to(torch.float64)
 
 
-def forward(model, tokens, bf16_activations=False):
+def forward(model, tokens, bf16_activations=False, kv_dtype=None):
     """Logits [T, vocab] (float64) for every position of a token sequence.
 
     bf16_activations: every matrix product's input is rounded to bfloat16
     first, as in PyTorch's (and llama.cpp's) bf16 inference; the products and
     everything else stay float64.
+    kv_dtype: None, or torch.float16 / torch.bfloat16 for a KV cache that
+    stores keys (after RoPE) and values in that type: both are rounded to it
+    (to nearest, ties to even) before attention uses them; queries are not.
     """
     cfg, W = model.config, model.weights
 
@@ -186,6 +189,9 @@ def forward(model, tokens, bf16_activations=False):
         v = lin(h, p + "attention.wv.weight").view(T, nkv, hd)
         q = apply_rope(q, positions, inv_freq, cfg.rope_layout)
         k = apply_rope(k, positions, inv_freq, cfg.rope_layout)
+        if kv_dtype is not None:
+            k = k.to(kv_dtype).to(torch.float64)
+            v = v.to(kv_dtype).to(torch.float64)
         # GQA/MQA: query head i reads kv head i // group (Meta's and HF's
         # repeat_kv both repeat each kv head `group` times consecutively).
         k = k.repeat_interleave(group, dim=1)

@@ -16,10 +16,10 @@ namespace avx2 {  // x86/kernels_avx2.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
-              int n, float scale, float* scores, size_t lds);
-void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float* out, size_t ldo);
+void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+              float* scores, size_t lds);
+void weighted_rows(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                   size_t ldo);
 void softmax(float* x, int n);
 void silu_mul(float* gate, const float* up, int n);
 float quantize_activations(const float* x, int n, int8_t* q);
@@ -29,10 +29,10 @@ namespace avx512 {  // x86/kernels_avx512.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
-              int n, float scale, float* scores, size_t lds);
-void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float* out, size_t ldo);
+void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+              float* scores, size_t lds);
+void weighted_rows(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                   size_t ldo);
 void softmax(float* x, int n);
 void silu_mul(float* gate, const float* up, int n);
 float quantize_activations(const float* x, int n, int8_t* q);
@@ -69,10 +69,10 @@ namespace neon {  // arm/kernels_neon.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
             int row_end);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
-void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
-              int n, float scale, float* scores, size_t lds);
-void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float* out, size_t ldo);
+void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+              float* scores, size_t lds);
+void weighted_rows(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                   size_t ldo);
 void softmax(float* x, int n);
 void silu_mul(float* gate, const float* up, int n);
 }  // namespace neon

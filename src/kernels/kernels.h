@@ -89,6 +89,16 @@ float quantize_activations(const float* x, int n, int8_t* q);
 // lookups (one row per token) and tests, not for matmuls.
 void weight_row_to_f32(const WeightMatrix& W, int row, float* dst);
 
+// `count` rows of a KV cache, one KV head's keys or values: row j is the
+// elements of type `dtype` (f32, f16 or bf16, the cache's type) that start
+// at element j * stride of `data`.
+struct CacheRows {
+  DType dtype;
+  const void* data;
+  size_t stride;
+  int count;
+};
+
 struct KernelTable {
   std::string_view isa;  // "scalar", "avx2", "avx512", ...
 
@@ -110,19 +120,20 @@ struct KernelTable {
   void (*row_to_f32)(DType dtype, const void* src, float* dst, int n);
 
   // Attention over a KV cache, for `heads` query heads that share one KV head
-  // (grouped-query attention): row j (j < n_rows) is the n floats at
-  // rows + j * stride (a cached key or value of that KV head). Head h's
-  // query, probabilities, scores and output start at h * ldq, h * ldp, h * lds
-  // and h * ldo. The rows are read once per block of 4 heads (2 with AVX2)
-  // rather than once per head, and each head's results are the same, bit for
-  // bit, whatever `heads` is.
+  // (grouped-query attention): `rows` holds that KV head's cached keys or
+  // values (CacheRows), each n elements long. Head h's query,
+  // probabilities, scores and output start at h * ldq, h * ldp, h * lds and
+  // h * ldo. The rows are read once per block of 4 heads (2 with AVX2) rather
+  // than once per head, and each head's results are the same, bit for bit,
+  // whatever `heads` is. f16 / bf16 rows are widened to fp32 exactly, so the
+  // results are those of fp32 rows holding the same values, bit for bit.
   // scores[h][j] = scale * sum_i q[h][i] * row_j[i]
-  void (*dot_rows)(const float* q, size_t ldq, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float scale, float* scores, size_t lds);
+  void (*dot_rows)(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+                   float* scores, size_t lds);
   // out[h][i] = sum_j p[h][j] * row_j[i] for i < n (out is overwritten; all 0
-  // when n_rows == 0).
-  void (*weighted_rows)(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                        int n_rows, int n, float* out, size_t ldo);
+  // when rows.count == 0).
+  void (*weighted_rows)(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                        size_t ldo);
 
   // x = softmax(x) (the max subtracted first), for attention's scores.
   // gate = silu(gate) * up = gate / (1 + e^-gate) * up, SwiGLU's activation.

@@ -39,24 +39,24 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   for (int i = 0; i < n; ++i) dst[i] = load(dtype, src, i);
 }
 
-void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
-              int n, float scale, float* scores, size_t lds) {
+void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+              float* scores, size_t lds) {
   for (int h = 0; h < heads; ++h) {
-    for (int j = 0; j < n_rows; ++j) {
+    for (int j = 0; j < rows.count; ++j) {
       float acc = 0.0f;
-      for (int i = 0; i < n; ++i) acc += q[h * ldq + i] * rows[j * stride + i];
+      for (int i = 0; i < n; ++i) acc += q[h * ldq + i] * load(rows.dtype, rows.data, j * rows.stride + i);
       scores[h * lds + j] = acc * scale;
     }
   }
 }
 
-void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float* out, size_t ldo) {
+void weighted_rows(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                   size_t ldo) {
   for (int h = 0; h < heads; ++h) {
     float* o = out + h * ldo;
     for (int i = 0; i < n; ++i) o[i] = 0.0f;
-    for (int j = 0; j < n_rows; ++j)
-      for (int i = 0; i < n; ++i) o[i] += p[h * ldp + j] * rows[j * stride + i];
+    for (int j = 0; j < rows.count; ++j)
+      for (int i = 0; i < n; ++i) o[i] += p[h * ldp + j] * load(rows.dtype, rows.data, j * rows.stride + i);
   }
 }
 

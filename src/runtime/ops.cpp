@@ -77,12 +77,12 @@ void rope(float* x, int n_heads, int head_dim, const float* cos, const float* si
   }
 }
 
-void attend(const float* q, int heads, const float* keys, const float* values, size_t stride, int n_keys,
+void attend(const float* q, int heads, const kernels::CacheRows& keys, const kernels::CacheRows& values,
             int head_dim, float* scores, float* out, const kernels::KernelTable& k) {
-  const size_t hd = size_t(head_dim), n = size_t(n_keys);
-  k.dot_rows(q, hd, heads, keys, stride, n_keys, head_dim, 1.0f / std::sqrt(float(head_dim)), scores, n);
-  for (int h = 0; h < heads; ++h) k.softmax(scores + size_t(h) * n, n_keys);
-  k.weighted_rows(scores, n, heads, values, stride, n_keys, head_dim, out, hd);
+  const size_t hd = size_t(head_dim), n = size_t(keys.count);
+  k.dot_rows(q, hd, heads, keys, head_dim, 1.0f / std::sqrt(float(head_dim)), scores, n);
+  for (int h = 0; h < heads; ++h) k.softmax(scores + size_t(h) * n, keys.count);
+  k.weighted_rows(scores, n, heads, values, head_dim, out, hd);
 }
 
 }  // namespace llamafast::ops

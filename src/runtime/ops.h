@@ -28,12 +28,13 @@ std::vector<double> rope_inv_freq(const ModelConfig& config);
 void rope(float* x, int n_heads, int head_dim, const float* cos, const float* sin, RopeLayout layout);
 
 // `heads` query heads that share one KV head (consecutive heads of a GQA
-// group), each attending over n_keys consecutive cached positions:
+// group), each attending over the same cached positions (keys.count ==
+// values.count of them, head_dim elements each):
 //   out_h = softmax(q_h . K^T / sqrt(head_dim)) V
-// q, out: (heads, head_dim); key/value row j at keys + j * stride, values + j *
-// stride; scores: scratch (heads, n_keys). Each head's output is the same, bit
-// for bit, as when it attends alone: the heads only share the reading of K, V.
-void attend(const float* q, int heads, const float* keys, const float* values, size_t stride, int n_keys,
+// q, out: (heads, head_dim); scores: scratch (heads, keys.count). Each head's
+// output is the same, bit for bit, as when it attends alone: the heads only
+// share the reading of K, V.
+void attend(const float* q, int heads, const kernels::CacheRows& keys, const kernels::CacheRows& values,
             int head_dim, float* scores, float* out, const kernels::KernelTable& k);
 
 }  // namespace llamafast::ops

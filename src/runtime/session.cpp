@@ -35,6 +35,15 @@ GenerationDefaults read_generation_defaults(const Checkpoint& ck) {
 
 }  // namespace
 
+const char* kv_cache_type_name(KVCacheType type) {
+  switch (type) {
+    case KVCacheType::f32: return "f32";
+    case KVCacheType::f16: return "f16";
+    case KVCacheType::bf16: return "bf16";
+  }
+  return "?";
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 const ModelInfo& Model::info() const { return impl_->info; }
@@ -100,6 +109,7 @@ struct Session::Impl {
   std::unique_ptr<Transformer> transformer;
   std::vector<float> logits;  // (vocab) for prefill / decode results
   int pos = 0;
+  KVCacheType kv_cache = KVCacheType::f32;
   std::string capacity_note;
 };
 
@@ -119,6 +129,19 @@ size_t available_memory() {
   return size_t(sysconf(_SC_AVPHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE));
 }
 
+DType cache_dtype(KVCacheType type) {
+  switch (type) {
+    case KVCacheType::f32: return DType::f32;
+    case KVCacheType::f16: return DType::f16;
+    case KVCacheType::bf16: return DType::bf16;
+  }
+  fail("unknown KV cache type {}", int(type));
+}
+
+size_t kv_bytes_per_position(const ModelInfo& info, KVCacheType type) {
+  return info.kv_bytes_per_token / sizeof(float) * dtype_size(cache_dtype(type));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionParams& params) {
@@ -129,7 +152,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     if (params.max_seq_len < 0) fail("max sequence length {} is negative", params.max_seq_len);
     int capacity = params.max_seq_len > 0 ? params.max_seq_len : c.max_seq_len;
     // Keep the KV cache within half of the free memory: the weights need the rest.
-    const size_t per_token = m.info.kv_bytes_per_token;
+    const size_t per_token = kv_bytes_per_position(m.info, params.kv_cache);
     const size_t affordable = available_memory() / 2 / std::max<size_t>(per_token, 1);
     if (size_t(capacity) > affordable) {
       impl->capacity_note = fmt::format(
@@ -140,7 +163,9 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     if (capacity < 1) fail("not enough memory for a KV cache of even one position");
     impl->model = model;
     impl->pool = std::make_unique<ThreadPool>(params.threads);
-    impl->transformer = std::make_unique<Transformer>(c, m.weights, capacity, *impl->pool, params.max_batch);
+    impl->transformer =
+        std::make_unique<Transformer>(c, m.weights, capacity, *impl->pool, params.max_batch, cache_dtype(params.kv_cache));
+    impl->kv_cache = params.kv_cache;
     impl->logits.resize(size_t(c.vocab_size));
   });
   if (!st.ok()) return st;
@@ -187,6 +212,10 @@ Result<std::span<const float>> Session::decode(int token) { return prefill(std::
 
 int Session::position() const { return impl_->pos; }
 int Session::capacity() const { return impl_->transformer->capacity(); }
+KVCacheType Session::kv_cache() const { return impl_->kv_cache; }
+size_t Session::kv_bytes_per_token() const {
+  return kv_bytes_per_position(model().info(), impl_->kv_cache);
+}
 int Session::threads() const { return impl_->pool->size(); }
 void Session::rewind(int pos) { impl_->pos = std::clamp(pos, 0, impl_->pos); }
 const Model& Session::model() const { return *impl_->model; }

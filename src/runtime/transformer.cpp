@@ -2,20 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "runtime/ops.h"
 
 namespace llamafast {
 
 Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights, int max_seq_len,
-                         ThreadPool& pool, int max_batch)
+                         ThreadPool& pool, int max_batch, DType kv_dtype)
     : c_(config),
       w_(weights),
       pool_(pool),
       k_(kernels::active()),
       max_batch_(std::max(1, std::min(max_batch, max_seq_len))),
-      cache_(config.n_layers, max_seq_len, config.kv_dim()),
+      cache_(config.n_layers, max_seq_len, config.n_kv_heads, config.head_dim, kv_dtype),
       inv_freq_(ops::rope_inv_freq(config)),
       split_(pool.size()) {
   const size_t b = size_t(max_batch_);
@@ -100,8 +99,7 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
       const float* sn = &sin_[size_t(t) * pairs];
       ops::rope(&q_[size_t(t) * c_.q_dim()], c_.n_heads, c_.head_dim, cs, sn, c_.rope_layout);
       ops::rope(&k_new_[size_t(t) * c_.kv_dim()], c_.n_kv_heads, c_.head_dim, cs, sn, c_.rope_layout);
-      std::memcpy(cache_.key(l, pos + t), &k_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
-      std::memcpy(cache_.value(l, pos + t), &v_new_[size_t(t) * c_.kv_dim()], sizeof(float) * c_.kv_dim());
+      cache_.store(l, pos + t, &k_new_[size_t(t) * c_.kv_dim()], &v_new_[size_t(t) * c_.kv_dim()]);
     });
     attention(l, n, pos);
     matmul(L.wo, att_.data(), n, proj_.data(), dim);
@@ -154,9 +152,9 @@ void Transformer::attention(int layer, int n, int pos) {
       // window W only the last W of them (itself included).
       const int p = pos + t;
       const int first = c_.sliding_window > 0 ? std::max(0, p - c_.sliding_window + 1) : 0;
-      const size_t kv_off = size_t(h / group) * hd;  // GQA: `group` query heads share a kv head
-      ops::attend(&q_[size_t(t) * c_.q_dim() + size_t(h) * hd], heads, cache_.key(layer, first) + kv_off,
-                  cache_.value(layer, first) + kv_off, size_t(c_.kv_dim()), p - first + 1, hd, scores,
+      const int kv_head = h / group, n_keys = p - first + 1;  // GQA: `group` query heads share a kv head
+      ops::attend(&q_[size_t(t) * c_.q_dim() + size_t(h) * hd], heads, cache_.keys(layer, kv_head, first, n_keys),
+                  cache_.values(layer, kv_head, first, n_keys), hd, scores,
                   &att_[size_t(t) * c_.q_dim() + size_t(h) * hd], k_);
     }
   });

@@ -20,9 +20,10 @@ namespace llamafast {
 class Transformer {
  public:
   // max_seq_len: KV cache capacity; max_batch: tokens per prefill pass (longer
-  // prompts run in chunks of this size).
+  // prompts run in chunks of this size); kv_dtype: the cache's elements (f32,
+  // f16 or bf16).
   Transformer(const ModelConfig& config, const ModelWeights& weights, int max_seq_len, ThreadPool& pool,
-              int max_batch = 128);
+              int max_batch = 128, DType kv_dtype = DType::f32);
 
   // Runs tokens at positions [pos, pos + n). With all_logits, writes every
   // position's logits to `logits` (n, vocab); otherwise only the last one (vocab).

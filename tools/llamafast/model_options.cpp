@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "commands.h"
 
@@ -24,6 +25,12 @@ void ModelOptions::add(CLI::App& cmd, bool session_options) {
     cmd.add_option("--max-seq-len", max_seq_len,
                    "KV cache length in tokens (default: the model's context, capped by free memory)")
         ->check(CLI::NonNegativeNumber);
+    const std::map<std::string, KVCacheType> kv_types{
+        {"f32", KVCacheType::f32}, {"f16", KVCacheType::f16}, {"bf16", KVCacheType::bf16}};
+    cmd.add_option("--kv-cache", kv_cache,
+                   "KV cache elements: f32 (default), f16 or bf16 (half the memory and the bytes decode reads "
+                   "from the cache; keys and values rounded to nearest)")
+        ->transform(CLI::CheckedTransformer(kv_types));
   }
 }
 
@@ -40,7 +47,7 @@ std::shared_ptr<const Model> ModelOptions::load(bool need_tokenizer) const {
 }
 
 std::unique_ptr<Session> ModelOptions::session(std::shared_ptr<const Model> m) const {
-  auto s = check(Session::create(std::move(m), {.max_seq_len = max_seq_len, .threads = threads, .max_batch = max_batch}));
+  auto s = check(Session::create(std::move(m), {.max_seq_len = max_seq_len, .threads = threads, .max_batch = max_batch, .kv_cache = kv_cache}));
   if (const std::string note = Session::isa_note(); !note.empty()) std::fprintf(stderr, "llamafast: %s\n", note.c_str());
   if (!s->capacity_note().empty()) std::fprintf(stderr, "llamafast: %s\n", s->capacity_note().c_str());
   return s;

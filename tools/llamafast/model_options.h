@@ -1,5 +1,5 @@
 // Options shared by every subcommand that loads a model (-m, -z, --threads,
-// --max-seq-len) and the code that turns them into a Model and a Session.
+// --max-seq-len, --kv-cache) and the code that turns them into a Model and a Session.
 #pragma once
 
 #include <memory>
@@ -18,9 +18,10 @@ struct ModelOptions {
   int threads = 0;
   int max_seq_len = 0;
   int max_batch = 128;  // prefill chunk; set by subcommands that expose it (perplexity --batch)
+  KVCacheType kv_cache = KVCacheType::f32;
 
   // Registers -m/--model (alias --checkpoint), --params and -z/--tokenizer (and, with session options,
-  // --threads and --max-seq-len) on `cmd`.
+  // --threads, --max-seq-len and --kv-cache) on `cmd`.
   void add(CLI::App& cmd, bool session_options = true);
 
   // Loads the model (the bundled demo model when -m is absent and it exists).

@@ -29,14 +29,14 @@ void row_to_f32(DType dtype, const void* src, float* dst, int n) {
   kernels::row_to_f32<Avx512>(dtype, src, dst, n);
 }
 
-void dot_rows(const float* q, size_t ldq, int heads, const float* rows, size_t stride, int n_rows,
-              int n, float scale, float* scores, size_t lds) {
-  kernels::dot_rows<Avx512>(q, ldq, heads, rows, stride, n_rows, n, scale, scores, lds);
+void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
+              float* scores, size_t lds) {
+  kernels::dot_rows<Avx512>(q, ldq, heads, rows, n, scale, scores, lds);
 }
 
-void weighted_rows(const float* p, size_t ldp, int heads, const float* rows, size_t stride,
-                   int n_rows, int n, float* out, size_t ldo) {
-  kernels::weighted_rows<Avx512>(p, ldp, heads, rows, stride, n_rows, n, out, ldo);
+void weighted_rows(const float* p, size_t ldp, int heads, const CacheRows& rows, int n, float* out,
+                   size_t ldo) {
+  kernels::weighted_rows<Avx512>(p, ldp, heads, rows, n, out, ldo);
 }
 
 void softmax(float* x, int n) { kernels::softmax<Avx512>(x, n); }
