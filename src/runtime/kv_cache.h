@@ -11,7 +11,7 @@
 // Elements are f32, or f16 / bf16 (rounded to nearest even when stored): half
 // the memory, and half the bytes attention reads per decoded token, which at
 // long contexts rival the weights' (Llama-2-7B at 4096 positions: 4 GiB of
-// fp32 keys and values against 3.7 GiB of int4 matrices).
+// fp32 keys and values against 3.5 GiB of int4 matrices).
 #pragma once
 
 #include <cstddef>
