@@ -64,7 +64,7 @@ void bm_matmul(benchmark::State& state, const KernelTable* table, DType dtype, i
   for (auto _ : state) {
     WeightMatrix W{dtype, pool + (i++ % copies) * weight_bytes, rows, cols};
     W.bf16_activations = bf16_activations;
-    table->matmul(W, x.data(), n, y.data(), rows, 0, rows);
+    table->matmul(W, x.data(), n, y.data(), rows, 0, rows, nullptr);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }

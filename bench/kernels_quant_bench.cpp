@@ -153,7 +153,8 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
     const int part = rows / state.threads();
     const int begin = part * state.thread_index();
     const int end = state.thread_index() + 1 == state.threads() ? rows : begin + part;
-    table->matmul(c->matrices[i++ % c->matrices.size()], x.data(), n, y.data(), rows, begin, end);
+    table->matmul(c->matrices[i++ % c->matrices.size()], x.data(), n, y.data(), rows, begin, end,
+                  nullptr);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }

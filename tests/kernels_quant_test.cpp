@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <string>
 #include <vector>
@@ -201,7 +202,7 @@ void expect_matches_reference(const KernelTable& table, const WeightMatrix& W, c
   const size_t size = static_cast<size_t>(n) * static_cast<size_t>(ldy);
   std::vector<float> y_ref(size, kSentinel), y(size, kSentinel);
   matmul_quant_reference(W, x, n, y_ref.data(), ldy, row_begin, row_end);
-  table.matmul(W, x, n, y.data(), ldy, row_begin, row_end);
+  table.matmul(W, x, n, y.data(), ldy, row_begin, row_end, nullptr);
   int bad = 0;
   for (int t = 0; t < n && bad < 5; ++t) {
     for (int r = 0; r < ldy && bad < 5; ++r) {
@@ -322,10 +323,12 @@ TEST_P(QuantKernelTest, MatmulRowResultsDoNotDependOnTheRowRange) {
           SCOPED_TRACE(qc.describe() + " n=" + std::to_string(n));
           const Activations x(n, qc.cols, rng);
           std::vector<float> whole(static_cast<size_t>(n) * rows), pieces(whole.size());
-          table().matmul(M.W(), x.data(), n, whole.data(), rows, 0, rows);
+          table().matmul(M.W(), x.data(), n, whole.data(), rows, 0, rows, nullptr);
+          // The pieces share one PreparedInput, as a thread's claims do.
+          PreparedInput prepared;
           for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
             table().matmul(M.W(), x.data(), n, pieces.data(), rows, begin,
-                           std::min(rows, begin + size));
+                           std::min(rows, begin + size), &prepared);
           }
           ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
         }
@@ -365,6 +368,75 @@ TEST_P(QuantKernelTest, MatmulMatchesReferenceForOneTokenOnModelShapes) {
   }
 }
 
+// A PreparedInput carried from call to call, as a thread carries it through
+// its claims of q, k and v: a call on the same x (address and shape) may
+// reuse what an earlier call prepared, whatever the matrix; any other input,
+// or any other form of the same one (weight-only int16 / int8 activations /
+// q8), is prepared afresh. Each result must equal a call with no
+// PreparedInput, bit for bit, on shapes of AVX512-VNNI's decode (one token)
+// and prefill kernels (20 tokens; 300: more than one block of tokens).
+TEST_P(QuantKernelTest, PreparedInputIsReusedOnlyForTheSameInputAndForm) {
+  std::mt19937 rng(23);
+  constexpr int cols = 1344, rows = 45;
+  std::vector<QuantCase> cases;
+  std::deque<QuantMatrix> matrices;  // never moved: W() points into them
+  for (DType dtype : {DType::q4, DType::q8}) {
+    for (bool int8 : {false, true}) {
+      const DType scales = dtype == DType::q4 ? DType::f16 : DType::f32;
+      cases.push_back({dtype, Layout::own, scales, rows, cols, 32, int8});
+      matrices.emplace_back(cases.back(), rng);
+    }
+  }
+  const auto alone = [&](const QuantMatrix& M, const float* x, int n) {
+    std::vector<float> y(size_t(n) * rows);
+    table().matmul(M.W(), x, n, y.data(), rows, 0, rows, nullptr);
+    return y;
+  };
+  PreparedInput prepared;
+  for (int n : {1, 20, 300, 1}) {
+    const Activations x1(n, cols, rng), x2(n, cols, rng);
+    // Every matrix after every other, on either input: the form and the input
+    // change from one call to the next in every way.
+    for (int round = 0; round < 2; ++round) {
+      for (const float* x : {x1.data(), x1.data(), x2.data()}) {
+        for (size_t i = 0; i < matrices.size(); ++i) {
+          SCOPED_TRACE(cases[i].describe() + " n=" + std::to_string(n) + (x == x1.data() ? " x1" : " x2"));
+          std::vector<float> y(size_t(n) * rows);
+          table().matmul(matrices[i].W(), x, n, y.data(), rows, 0, 33, &prepared);
+          table().matmul(matrices[i].W(), x, n, y.data(), rows, 33, rows, &prepared);
+          ASSERT_EQ(y, alone(matrices[i], x, n));
+        }
+      }
+    }
+    // New values at the same address are seen after clear().
+    Activations x3(n, cols, rng);
+    for (size_t i = 0; i < matrices.size(); ++i) {
+      SCOPED_TRACE(cases[i].describe() + " n=" + std::to_string(n) + " x3");
+      const QuantMatrix& M = matrices[i];
+      std::vector<float> y(size_t(n) * rows);
+      table().matmul(M.W(), x3.data(), n, y.data(), rows, 0, rows, &prepared);
+      const std::vector<float> before = y;
+      for (size_t c = 0; c < size_t(n) * cols; ++c) x3.data()[c] *= -0.5f;
+      prepared.clear();
+      table().matmul(M.W(), x3.data(), n, y.data(), rows, 0, rows, &prepared);
+      EXPECT_EQ(y, alone(M, x3.data(), n));
+      EXPECT_NE(y, before);
+      // Without clear() they are not, where AVX512-VNNI keeps prepared inputs
+      // (decode, but not q8 with int8 activations, which takes the general
+      // kernel; prefill with int8 activations): the reuse is real, and the
+      // caller's clear() keeps it safe.
+      const bool int8 = cases[i].int8_activations;
+      const bool kept = n == 1 ? !(cases[i].dtype == DType::q8 && int8) : int8;
+      if (GetParam() == "avx512vnni" && kept) {
+        const std::vector<float> cleared = y;
+        for (size_t c = 0; c < size_t(n) * cols; ++c) x3.data()[c] *= -0.5f;
+        table().matmul(M.W(), x3.data(), n, y.data(), rows, 0, rows, &prepared);
+        EXPECT_EQ(y, cleared);
+      }
+    }
+  }
+}
+
 TEST_P(QuantKernelTest, MatmulOverZeroColumnsWritesZeros) {
   for (bool int8 : {false, true}) {
     for (int n : {1, 40}) {
@@ -372,7 +444,7 @@ TEST_P(QuantKernelTest, MatmulOverZeroColumnsWritesZeros) {
       W.quant.group = 32;
       W.int8_activations = int8;
       std::vector<float> y(static_cast<size_t>(n) * 3, kSentinel);
-      table().matmul(W, nullptr, n, y.data(), 3, 0, 3);
+      table().matmul(W, nullptr, n, y.data(), 3, 0, 3, nullptr);
       for (float v : y) EXPECT_EQ(v, 0.0f);
     }
   }

@@ -101,8 +101,8 @@ void expect_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc
   W.bf16_activations = mc.bf16_activations;
   std::vector<float> y_ref(size_t(mc.n) * mc.ldy, kSentinel);
   std::vector<float> y(size_t(mc.n) * mc.ldy, kSentinel);
-  scalar_table().matmul(W, x, mc.n, y_ref.data(), mc.ldy, mc.row_begin, mc.row_end);
-  table.matmul(W, x, mc.n, y.data(), mc.ldy, mc.row_begin, mc.row_end);
+  scalar_table().matmul(W, x, mc.n, y_ref.data(), mc.ldy, mc.row_begin, mc.row_end, nullptr);
+  table.matmul(W, x, mc.n, y.data(), mc.ldy, mc.row_begin, mc.row_end, nullptr);
 
   std::vector<float> w_row(mc.cols);
   int bad = 0;
@@ -138,9 +138,10 @@ void expect_matmul_matches_scalar(const KernelTable& table, const MatmulCase& mc
 void expect_rows_independent_of_range(const KernelTable& table, const WeightMatrix& W,
                                       const std::vector<float>& x, int n, int max_piece) {
   std::vector<float> whole(size_t(n) * W.rows), pieces(size_t(n) * W.rows);
-  table.matmul(W, x.data(), n, whole.data(), W.rows, 0, W.rows);
+  table.matmul(W, x.data(), n, whole.data(), W.rows, 0, W.rows, nullptr);
   for (int begin = 0, size = 1; begin < W.rows; begin += size, size = size % max_piece + 1) {
-    table.matmul(W, x.data(), n, pieces.data(), W.rows, begin, std::min(W.rows, begin + size));
+    table.matmul(W, x.data(), n, pieces.data(), W.rows, begin, std::min(W.rows, begin + size),
+                 nullptr);
   }
   ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
 }
@@ -303,7 +304,7 @@ TEST_P(KernelTableTest, MatmulOverZeroColumnsWritesZeros) {
   for (int n : {1, 4}) {
     const WeightMatrix W{DType::f32, nullptr, 3, 0};
     std::vector<float> y(size_t(n) * 3, kSentinel);
-    table().matmul(W, nullptr, n, y.data(), 3, 0, 3);
+    table().matmul(W, nullptr, n, y.data(), 3, 0, 3, nullptr);
     for (float v : y) EXPECT_EQ(v, 0.0f);
   }
 }
@@ -362,7 +363,10 @@ class Bf16DotPrefillTest : public testing::Test {
       GTEST_SKIP() << "this CPU has no AVX512-BF16";
     }
     table_ = *find("avx512vnni");
-    table_.matmul = avx512bf16::matmul;
+    table_.matmul = [](const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
+                       int row_end, PreparedInput*) {
+      avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
+    };
   }
   KernelTable table_{};
 };

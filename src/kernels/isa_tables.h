@@ -14,7 +14,7 @@ namespace llamafast::kernels {
 
 namespace avx2 {  // x86/kernels_avx2.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end);
+            int row_end, PreparedInput* prepared);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
               float* scores, size_t lds);
@@ -27,7 +27,7 @@ float quantize_activations(const float* x, int n, int8_t* q);
 
 namespace avx512 {  // x86/kernels_avx512.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end);
+            int row_end, PreparedInput* prepared);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
               float* scores, size_t lds);
@@ -42,12 +42,12 @@ float quantize_activations(const float* x, int n, int8_t* q);
 // differs (float weights go to the base table's).
 namespace avx2vnni {  // x86/kernels_avx2_vnni.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end);
+            int row_end, PreparedInput* prepared);
 }  // namespace avx2vnni
 
 namespace avx512vnni {  // x86/kernels_avx512_vnni.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end);
+            int row_end, PreparedInput* prepared);
 }  // namespace avx512vnni
 
 // bf16_activations matmuls with vdpbf16ps, which avx512vnni::matmul calls on
@@ -67,7 +67,7 @@ bool matmul_one_token(const WeightMatrix& W, const float* x, float* y, int row_b
 
 namespace neon {  // arm/kernels_neon.cpp
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end);
+            int row_end, PreparedInput* prepared);
 void row_to_f32(DType dtype, const void* src, float* dst, int n);
 void dot_rows(const float* q, size_t ldq, int heads, const CacheRows& rows, int n, float scale,
               float* scores, size_t lds);

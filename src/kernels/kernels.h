@@ -15,8 +15,10 @@
 //    on a cache line.
 //  - Kernels read only the elements they are given: never past the last weight
 //    of a row or the last activation, so buffers need no padding.
-//  - Kernels never allocate and keep no state (matmul uses up to 96 KiB of
-//    stack): any number of threads may call them at once on disjoint outputs.
+//  - Kernels never allocate and keep no state but what matmul leaves in the
+//    caller's PreparedInput (it uses up to 96 KiB of stack): any number of
+//    threads may call them at once on disjoint outputs, each with its own
+//    PreparedInput or none.
 //  - Inputs and outputs must not overlap.
 #pragma once
 
@@ -26,6 +28,7 @@
 #include <string_view>
 
 #include "common/dtype.h"
+#include "kernels/prepared_input.h"
 
 namespace llamafast::kernels {
 
@@ -112,8 +115,11 @@ struct KernelTable {
   // differ in the last bits: by at most ~2e-7 * sum_c |x[t, c] * W[r, c]|
   // measured (tests allow 1e-5). Results do not depend on how rows are split
   // across threads, but may on n (decode and prefill use different kernels).
+  // `prepared` (may be null): where a kernel that converts the activations
+  // before use (AVX512-VNNI decode) keeps them for the next call on the same
+  // x; the caller clears it when x's values change (prepared_input.h).
   void (*matmul)(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
-                 int row_begin, int row_end);
+                 int row_begin, int row_end, PreparedInput* prepared);
 
   // dst[i] = float(src[i]) for a float dtype (f32 / f16 / bf16). Exact for
   // every value; a NaN stays a NaN (its payload may be quieted).

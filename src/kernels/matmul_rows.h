@@ -120,16 +120,18 @@ int aligned_head(const Wt* W, int cols) {
 // The next tile's rows follow the current ones in memory and are prefetched
 // while these are summed: a row of 2048 16-bit weights is one 4 KiB page, and
 // the hardware prefetchers, which stop at page boundaries, would otherwise
-// start cold on every row.
+// start cold on every row. That goes on past row_end (up to the matrix's
+// `rows`): a thread's next share of rows usually starts there
+// (runtime/work_split.h), and otherwise another thread reads them soon.
 template <class Isa, int T, class Wt>
-void row_tiles(const Wt* W, int cols, const float* x, float* y, size_t ldy, int row_begin,
-               int row_end) {
+void row_tiles(const Wt* W, int rows, int cols, const float* x, float* y, size_t ldy,
+               int row_begin, int row_end) {
   constexpr int U = T == 1 ? 2 : 1;  // 4 rows x 2: 8 independent chains for decode
   const size_t ldw = size_t(cols);
   const int head = aligned_head<Isa>(W, cols);
   int r = row_begin;
   for (; r + kRowTile <= row_end; r += kRowTile) {
-    const bool more = r + 2 * kRowTile <= row_end;
+    const bool more = r + 2 * kRowTile <= rows;
     row_tile<Isa, U, kRowTile, T>(W + r * ldw, ldw, x, ldw, cols, head, y + r, ldy,
                                   more ? kRowTile * ldw : 0);
   }
@@ -140,10 +142,12 @@ void row_tiles(const Wt* W, int cols, const float* x, float* y, size_t ldy, int 
 
 // row_tiles for a token count known only at run time, 1 <= n <= T.
 template <class Isa, class Wt, int T = Isa::kRowTileTokens>
-void row_tiles_n(int n, const Wt* W, int cols, const float* x, float* y, size_t ldy,
+void row_tiles_n(int n, const Wt* W, int rows, int cols, const float* x, float* y, size_t ldy,
                  int row_begin, int row_end) {
-  if (n == T) return row_tiles<Isa, T>(W, cols, x, y, ldy, row_begin, row_end);
-  if constexpr (T > 1) row_tiles_n<Isa, Wt, T - 1>(n, W, cols, x, y, ldy, row_begin, row_end);
+  if (n == T) return row_tiles<Isa, T>(W, rows, cols, x, y, ldy, row_begin, row_end);
+  if constexpr (T > 1) {
+    row_tiles_n<Isa, Wt, T - 1>(n, W, rows, cols, x, y, ldy, row_begin, row_end);
+  }
 }
 
 }  // namespace

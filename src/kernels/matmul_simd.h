@@ -28,14 +28,14 @@ constexpr int kRowPathMaxTokens =
     sizeof(Wt) == 4 ? Isa::kRowTileTokens : 2 * Isa::kRowTileTokens;
 
 template <class Isa, class Wt>
-void matmul_typed(const Wt* W, int cols, const float* x, int n, float* y, size_t ldy,
+void matmul_typed(const Wt* W, int rows, int cols, const float* x, int n, float* y, size_t ldy,
                   int row_begin, int row_end) {
   if (cols == 0) {  // empty sums; the column-blocked loop would not visit them
     for (int t = 0; t < n; ++t)
       for (int r = row_begin; r < row_end; ++r) y[t * ldy + r] = 0.0f;
   } else if (n <= kRowPathMaxTokens<Isa, Wt>) {
     for (int t0 = 0; t0 < n; t0 += Isa::kRowTileTokens) {
-      row_tiles_n<Isa>(imin(Isa::kRowTileTokens, n - t0), W, cols, x + size_t(t0) * cols,
+      row_tiles_n<Isa>(imin(Isa::kRowTileTokens, n - t0), W, rows, cols, x + size_t(t0) * cols,
                        y + t0 * ldy, ldy, row_begin, row_end);
     }
   } else {
@@ -56,14 +56,14 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
   if (n <= 0 || row_begin >= row_end) return;
   switch (W.dtype) {
     case DType::f32:
-      return matmul_typed<Isa>(static_cast<const float*>(W.data), W.cols, x, n, y, size_t(ldy),
-                               row_begin, row_end);
+      return matmul_typed<Isa>(static_cast<const float*>(W.data), W.rows, W.cols, x, n, y,
+                               size_t(ldy), row_begin, row_end);
     case DType::f16:
-      return matmul_typed<Isa>(static_cast<const F16*>(W.data), W.cols, x, n, y, size_t(ldy),
-                               row_begin, row_end);
+      return matmul_typed<Isa>(static_cast<const F16*>(W.data), W.rows, W.cols, x, n, y,
+                               size_t(ldy), row_begin, row_end);
     case DType::bf16:
-      return matmul_typed<Isa>(static_cast<const BF16*>(W.data), W.cols, x, n, y, size_t(ldy),
-                               row_begin, row_end);
+      return matmul_typed<Isa>(static_cast<const BF16*>(W.data), W.rows, W.cols, x, n, y,
+                               size_t(ldy), row_begin, row_end);
     case DType::q8:
     case DType::q4:
       return Quant::matmul(W, x, n, y, ldy, row_begin, row_end);

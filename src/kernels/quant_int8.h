@@ -17,6 +17,8 @@
 // See simd_common.h for how and where to include it.
 #pragma once
 
+#include <cmath>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -207,8 +209,11 @@ LLAMAFAST_ALWAYS_INLINE void int8_tile(const QuantView& W, int r0, const int8_t*
       I::hsum4(fa[0][t], fa[0][t], fa[0][t], fa[0][t], sums);
     }
     float* yt = y + t * ldy + r0;
+    // An explicit fma: left to contraction, the compiler fused the multiply
+    // and add in one instantiation and not in the other (AVX2, several
+    // column blocks), so rows differed in the last bit with their tile.
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) yt[r] = (accumulate ? yt[r] : 0.0f) + sums[r] * s[t];
+    for (int r = 0; r < R; ++r) yt[r] = accumulate ? std::fma(sums[r], s[t], yt[r]) : sums[r] * s[t];
   }
 }
 

@@ -146,7 +146,8 @@ void quant_row_tiles(const QuantView& W, const float* x, float* y, size_t ldy, i
   constexpr int R = 4;
   int r = row_begin;
   for (; r + R <= row_end; r += R) {
-    quant_row_tile<Q, R, T, kG>(W, r, x, size_t(W.cols), y, ldy, r + 2 * R <= row_end);
+    // Prefetching past row_end: see row_tiles (matmul_rows.h).
+    quant_row_tile<Q, R, T, kG>(W, r, x, size_t(W.cols), y, ldy, r + 2 * R <= W.rows);
   }
   for (; r < row_end; ++r) quant_row_tile<Q, 1, T, kG>(W, r, x, size_t(W.cols), y, ldy, false);
 }

@@ -22,7 +22,7 @@ float load(DType t, const void* p, size_t i) {
 }
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
+            int row_end, PreparedInput* /*prepared*/) {
   if (is_quantized(W.dtype)) return matmul_quant_reference(W, x, n, y, ldy, row_begin, row_end);
   for (int t = 0; t < n; ++t) {
     const float* xt = x + size_t(t) * W.cols;

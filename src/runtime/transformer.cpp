@@ -16,7 +16,8 @@ Transformer::Transformer(const ModelConfig& config, const ModelWeights& weights,
       max_batch_(std::max(1, std::min(max_batch, max_seq_len))),
       cache_(config.n_layers, max_seq_len, config.n_kv_heads, config.head_dim, kv_dtype),
       inv_freq_(ops::rope_inv_freq(config)),
-      split_(pool.size()) {
+      split_(pool.size()),
+      prepared_(size_t(pool.size())) {
   const size_t b = size_t(max_batch_);
   x_.resize(b * c_.dim);
   xb_.resize(b * c_.dim);
@@ -53,24 +54,46 @@ void Transformer::matmuls(std::initializer_list<MatmulOut> outs, float* x, int n
     rows += o.W.rows;
     bf16_activations = bf16_activations || o.W.bf16_activations;
   }
-  if (bf16_activations) {
-    const int cols = outs.begin()->W.cols;
-    for_each_token(n, [&](int t) { ops::round_to_bf16(x + size_t(t) * cols, cols); });
-  }
+  if (bf16_activations) round_to_bf16(x, outs.begin()->W.cols, n);
   // Row blocks of 32 match the AVX-512 prefill panel, so no claim ends in a partial panel.
   split_.reset(rows, 32);
   pool_.run([&](int thread, int) {
+    kernels::PreparedInput& prepared = prepared_[size_t(thread)];
+    prepared.clear();  // x has changed since the last run
     int64_t begin = 0, end = 0;
     while (split_.next(thread, begin, end)) {
       // [begin, end) counts the matrices' rows one after the other.
       int64_t first = 0;
       for (const MatmulOut& o : outs) {
         const int64_t b = std::max(begin, first) - first, e = std::min(end, first + o.W.rows) - first;
-        if (b < e) k_.matmul(o.W, x, n, o.y, o.ldy, int(b), int(e));
+        if (b < e) k_.matmul(o.W, x, n, o.y, o.ldy, int(b), int(e), &prepared);
         first += o.W.rows;
       }
     }
   });
+}
+
+void Transformer::gated_hidden(const LayerWeights& L, float* x, int n) {
+  const int hidden = c_.hidden_dim;
+  if (L.w1.bf16_activations || L.w3.bf16_activations) round_to_bf16(x, L.w1.cols, n);
+  split_.reset(hidden, 32);
+  pool_.run([&](int thread, int) {
+    kernels::PreparedInput& prepared = prepared_[size_t(thread)];
+    prepared.clear();
+    int64_t begin = 0, end = 0;
+    while (split_.next(thread, begin, end)) {
+      k_.matmul(L.w1, x, n, gate_.data(), hidden, int(begin), int(end), &prepared);
+      k_.matmul(L.w3, x, n, up_.data(), hidden, int(begin), int(end), &prepared);
+      for (int t = 0; t < n; ++t) {
+        const size_t row = size_t(t) * hidden + size_t(begin);
+        k_.silu_mul(&gate_[row], &up_[row], int(end - begin));
+      }
+    }
+  });
+}
+
+void Transformer::round_to_bf16(float* x, int cols, int n) {
+  for_each_token(n, [&](int t) { ops::round_to_bf16(x + size_t(t) * cols, cols); });
 }
 
 void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits) {
@@ -110,11 +133,7 @@ void Transformer::forward_chunk(const int* tokens, int n, int pos, float* logits
       ops::add(x, &proj_[size_t(t) * dim], dim);
       ops::rmsnorm(x, L.ffn_norm.data(), &xb_[size_t(t) * dim], dim, c_.norm_eps);
     });
-    matmuls({{L.w1, gate_.data(), c_.hidden_dim}, {L.w3, up_.data(), c_.hidden_dim}}, xb_.data(), n);
-    for_each_token(n, [&](int t) {
-      const size_t row = size_t(t) * c_.hidden_dim;
-      k_.silu_mul(&gate_[row], &up_[row], c_.hidden_dim);
-    });
+    gated_hidden(L, xb_.data(), n);
     matmul(L.w2, gate_.data(), n, proj_.data(), dim);
     for_each_token(n, [&](int t) { ops::add(&x_[size_t(t) * dim], &proj_[size_t(t) * dim], dim); });
   }

@@ -37,8 +37,8 @@ class Transformer {
   void forward_chunk(const int* tokens, int n, int pos, float* logits, bool all_logits);
   void attention(int layer, int n, int pos);
   void matmul(const WeightMatrix& W, float* x, int n, float* y, int ldy);
-  // y (n, ldy) = x W^T for matrices that read the same n tokens (q, k, v; gate,
-  // up), in one parallel run: their rows, one matrix after the other, are
+  // y (n, ldy) = x W^T for matrices that read the same n tokens (q, k and v),
+  // in one parallel run: their rows, one matrix after the other, are
   // shared out by split_, so decode waits at one barrier rather than one per
   // matrix, and not for a thread that fell behind. x is rounded to bf16 in
   // place first when the matrices ask for bf16 activations (x is scratch that
@@ -49,8 +49,15 @@ class Transformer {
     int ldy;
   };
   void matmuls(std::initializer_list<MatmulOut> outs, float* x, int n);
+  // gate_ = silu(w1 x) * w3 x, in one parallel run: split_ shares out the
+  // hidden units, and a thread computes a claim's units of w1 and of w3 and
+  // combines them at once, so SwiGLU costs no serial step (decode) or run
+  // (prefill) of its own.
+  void gated_hidden(const LayerWeights& L, float* x, int n);
+  // x (n, cols) rounded to bf16 in place, for matrices with bf16 activations.
+  void round_to_bf16(float* x, int cols, int n);
   // fn(t) for t in [0, n), split over the pool's threads: the per-token work
-  // between matmuls (norms, rotary, SiLU, residual adds), which left the other
+  // between matmuls (norms, rotary, residual adds), which left the other
   // threads waiting when it ran on one.
   void for_each_token(int n, const std::function<void(int)>& fn);
 
@@ -75,6 +82,7 @@ class Transformer {
   std::vector<float> cos_;      // rotary cos (batch, head_dim / 2)
   std::vector<float> sin_;      // rotary sin (batch, head_dim / 2)
   WorkSplit split_;             // rows of the current matmuls() among the threads
+  std::vector<kernels::PreparedInput> prepared_;  // per thread: x as the kernels read it, within one run
   std::vector<float> scores_;   // attention scores, per thread a row per head of a GQA group (threads, group, capacity)
 };
 

@@ -10,7 +10,7 @@
 namespace llamafast::kernels::neon {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
+            int row_end, PreparedInput* /*prepared*/) {
   kernels::matmul<Neon>(W, x, n, y, ldy, row_begin, row_end);
 }
 

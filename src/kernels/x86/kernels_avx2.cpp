@@ -12,7 +12,7 @@
 namespace llamafast::kernels::avx2 {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
+            int row_end, PreparedInput* /*prepared*/) {
   using Int = Int256<DotKind::maddubs>;
   kernels::matmul<Avx2, QuantKernels<Avx2Quant, Int>>(W, x, n, y, ldy, row_begin, row_end);
 }

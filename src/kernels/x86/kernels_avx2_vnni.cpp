@@ -8,8 +8,8 @@
 namespace llamafast::kernels::avx2vnni {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
-  if (!is_quantized(W.dtype)) return avx2::matmul(W, x, n, y, ldy, row_begin, row_end);
+            int row_end, PreparedInput* /*prepared*/) {
+  if (!is_quantized(W.dtype)) return avx2::matmul(W, x, n, y, ldy, row_begin, row_end, nullptr);
   using Int = Int256<DotKind::vnni>;
   matmul_quant<Avx2Quant, Int>(W, x, n, y, ldy, row_begin, row_end);
 }

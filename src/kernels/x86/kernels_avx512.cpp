@@ -20,7 +20,7 @@
 namespace llamafast::kernels::avx512 {
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
+            int row_end, PreparedInput* /*prepared*/) {
   using Quant = QuantKernels<Avx512Quant, Int512<false>>;
   kernels::matmul<Avx512, Quant>(W, x, n, y, ldy, row_begin, row_end);
 }

@@ -190,7 +190,8 @@ bool matmul_one_token(const WeightMatrix& W, const float* x, float* y, int row_b
   const size_t ldw = size_t(W.cols);
   int r = row_begin;
   for (; r + kTileRows <= row_end; r += kTileRows) {
-    tile<kTileRows>(w + r * ldw, ldw, W.cols, X, y + r, r + 2 * kTileRows <= row_end);
+    // The next tile's rows even past row_end: see quant_decode_avx512.h.
+    tile<kTileRows>(w + r * ldw, ldw, W.cols, X, y + r, r + 2 * kTileRows <= W.rows);
   }
   for (; r < row_end; ++r) tile<1>(w + r * ldw, ldw, W.cols, X, y + r, false);
   return true;

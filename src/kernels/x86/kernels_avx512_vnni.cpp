@@ -23,7 +23,7 @@ namespace llamafast::kernels::avx512vnni {
 constexpr int kBf16DotMinTokens = 12;
 
 void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int row_begin,
-            int row_end) {
+            int row_end, PreparedInput* prepared) {
   if (W.dtype == DType::bf16 && W.bf16_activations && W.cols > 0 && cpu_features().avx512_bf16) {
     // Decode is bound by memory, where vdpbf16ps saves the widening of the
     // weights on any CPU; prefill by the multiplications (fast_bf16_dot).
@@ -32,9 +32,9 @@ void matmul(const WeightMatrix& W, const float* x, int n, float* y, int ldy, int
       return avx512bf16::matmul(W, x, n, y, ldy, row_begin, row_end);
     }
   }
-  if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end);
-  if (n == 1 && quant_decode(W, x, y, row_begin, row_end)) return;
-  if (quant_prefill(W, x, n, y, ldy, row_begin, row_end)) return;
+  if (!is_quantized(W.dtype)) return avx512::matmul(W, x, n, y, ldy, row_begin, row_end, nullptr);
+  if (n == 1 && quant_decode(W, x, y, row_begin, row_end, prepared)) return;
+  if (quant_prefill(W, x, n, y, ldy, row_begin, row_end, prepared)) return;
   matmul_quant<Avx512Quant, Int512<true>>(W, x, n, y, ldy, row_begin, row_end);
 }
 

@@ -4,7 +4,8 @@
 // float path of quant_rows.h converts every weight to fp32 and is bound by
 // instructions at about half of it).
 //
-// The token's activations are prepared once per call:
+// The token's activations are prepared once per call, or once per input
+// with a PreparedInput (prepared_input.h):
 //  - weight-only (q4, q8): rounded to int16 with one scale per 32 columns,
 //    max|x| / 32767, so each one is off by at most 2^-16 of its group's
 //    largest magnitude. That is far below the weights' own rounding (int8:
@@ -43,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "kernels/quant_int8.h"
 #include "kernels/quant_view.h"
@@ -58,7 +60,7 @@ namespace {
 // therefore its own function, aligned to 64 bytes, so its layout is fixed.
 #define LLAMAFAST_DECODE_TILE __attribute__((noinline, aligned(64)))
 
-constexpr int kDecodeMaxCols = 16384;  // the prepared activations live on the stack
+constexpr int kDecodeMaxCols = 16384;  // longest row: a DecodeActivations holds one token of it
 constexpr int kDecodeRows = 4;         // rows per tile: four independent accumulators
 
 // One token's activations in the kernels' order (see the top of the file).
@@ -316,14 +318,19 @@ LLAMAFAST_DECODE_TILE void q8_tile(const QuantView& W, int r0, const DecodeActiv
   for (int r = 0; r < R; ++r) y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-// Rows [row_begin, row_end) of y = W x for one token. Returns false, having
-// done nothing, when W is not a layout this kernel covers.
-bool quant_decode(const WeightMatrix& M, const float* x, float* y, int row_begin, int row_end) {
-  const QuantView W(M);
-  const bool int8 = M.int8_activations;
-  if (!(W.q4 ? decode_q4_applies(W) : !int8 && decode_q8_applies(W))) return false;
+// Tags for PreparedInput: which of the forms above it holds.
+constexpr char kPreparedQ8 = 0, kPreparedQ4 = 0, kPreparedQ4Int8 = 0;
 
-  DecodeActivations a;
+// x in the form W's tiles read, from `prepared` if it holds it already, else
+// prepared there (or in `local` when there is no PreparedInput).
+const DecodeActivations& decode_activations(const QuantView& W, bool int8, const float* x,
+                                            PreparedInput* prepared, DecodeActivations& local) {
+  const void* form = !W.q4 ? &kPreparedQ8 : int8 ? &kPreparedQ4Int8 : &kPreparedQ4;
+  if (prepared && prepared->holds(form, x, 1, W.cols)) {
+    return *static_cast<const DecodeActivations*>(prepared->data(sizeof(DecodeActivations)));
+  }
+  DecodeActivations& a =
+      prepared ? *new (prepared->data(sizeof(DecodeActivations))) DecodeActivations : local;
   if (!W.q4) {
     prepare_q8(x, W.cols, a);
   } else if (int8) {
@@ -331,14 +338,31 @@ bool quant_decode(const WeightMatrix& M, const float* x, float* y, int row_begin
   } else {
     prepare_q4(x, W.cols, a);
   }
+  if (prepared) prepared->remember(form, x, 1, W.cols);
+  return a;
+}
+
+// Rows [row_begin, row_end) of y = W x for one token. Returns false, having
+// done nothing, when W is not a layout this kernel covers.
+bool quant_decode(const WeightMatrix& M, const float* x, float* y, int row_begin, int row_end,
+                  PreparedInput* prepared) {
+  const QuantView W(M);
+  const bool int8 = M.int8_activations;
+  if (!(W.q4 ? decode_q4_applies(W) : !int8 && decode_q8_applies(W))) return false;
+
+  DecodeActivations local;
+  const DecodeActivations& a = decode_activations(W, int8, x, prepared, local);
   const auto rows = [&]<int R>(int r, bool prefetch) {
     if (!W.q4) return q8_tile<R>(W, r, a, y, prefetch);
     if (int8) return q4_tile<R, true>(W, r, a, y, prefetch);
     q4_tile<R, false>(W, r, a, y, prefetch);
   };
+  // Tiles prefetch the next tile's rows, past row_end too: a thread's next
+  // claim of rows usually starts there (runtime/work_split.h), and otherwise
+  // another thread reads them soon.
   int r = row_begin;
   for (; r + kDecodeRows <= row_end; r += kDecodeRows) {
-    rows.template operator()<kDecodeRows>(r, r + 2 * kDecodeRows <= row_end);
+    rows.template operator()<kDecodeRows>(r, r + 2 * kDecodeRows <= W.rows);
   }
   for (; r < row_end; ++r) rows.template operator()<1>(r, false);
   return true;
