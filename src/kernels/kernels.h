@@ -116,8 +116,9 @@ struct KernelTable {
   // measured (tests allow 1e-5). Results do not depend on how rows are split
   // across threads, but may on n (decode and prefill use different kernels).
   // `prepared` (may be null): where a kernel that converts the activations
-  // before use (AVX512-VNNI decode) keeps them for the next call on the same
-  // x; the caller clears it when x's values change (prepared_input.h).
+  // before use (AVX512-VNNI decode, and its prefill with int8 activations)
+  // keeps them for the next call on the same x; the caller clears it when
+  // x's values change (prepared_input.h).
   void (*matmul)(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
                  int row_begin, int row_end, PreparedInput* prepared);
 

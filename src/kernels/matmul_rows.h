@@ -121,7 +121,7 @@ int aligned_head(const Wt* W, int cols) {
 // while these are summed: a row of 2048 16-bit weights is one 4 KiB page, and
 // the hardware prefetchers, which stop at page boundaries, would otherwise
 // start cold on every row. That goes on past row_end (up to the matrix's
-// `rows`): a thread's next share of rows usually starts there
+// `rows`): a thread's next claim of rows usually starts there
 // (runtime/work_split.h), and otherwise another thread reads them soon.
 template <class Isa, int T, class Wt>
 void row_tiles(const Wt* W, int rows, int cols, const float* x, float* y, size_t ldy,
