@@ -3,7 +3,7 @@
 // in which the tiles use them), kept so that the calls a thread makes on the
 // same input prepare it once. A thread computes its rows of q, k and v (or of
 // gate and up) in several claims (runtime/work_split.h), each a call on the
-// same normalized tokens: preparing them every time cost about 2.5% of int4
+// same normalized tokens: preparing them every time cost about 2.4% of int4
 // decode and 14% of the 8da4w prefill kernel on a Xeon (docs/benchmarks.md).
 //
 // One per thread, owned by the caller: kernels keep no other state.
