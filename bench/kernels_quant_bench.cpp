@@ -11,9 +11,12 @@
 //    KiB; the q8 ones, 64-68 KiB, partly from L2), where what is left is the
 //    kernel's instructions and the preparation of the token's activations,
 //    done again by each call as in a model and weighing more here.
-//  - prefill (n = 128) is bound by arithmetic: reported as OP/s
-//    (2 * rows * cols * n per call, a multiply and an add per weight and token),
-//    its weights also read from the copies, as in a model.
+//  - prefill (n = 128, the FFN's shapes and attention's 2048x2048) is bound
+//    by arithmetic: reported as OP/s (2 * rows * cols * n per call, a multiply
+//    and an add per weight and token), its weights also read from the copies,
+//    as in a model; peak_bench.cpp measures the instructions' own peak.
+// Each thread passes its own PreparedInput, cleared before every call, so
+// that each call converts its activations as a run's first claim does.
 // Rates are per CPU second for one thread; the /threads:2 variants split the
 // rows between two threads, as the runtime does, and report wall-clock rates
 // of both together.
@@ -147,14 +150,16 @@ void bm_qmatmul(benchmark::State& state, const KernelTable* table, Format f, int
   }
   // The other threads start their loop only after thread 0's setup.
   std::vector<float> y(size_t(n) * rows);
+  PreparedInput prepared;  // as a model's thread holds one
   size_t i = 0;
   for (auto _ : state) {
     if (c == nullptr) c = &copies(f, rows, cols, int8, in_cache);
     const int part = rows / state.threads();
     const int begin = part * state.thread_index();
     const int end = state.thread_index() + 1 == state.threads() ? rows : begin + part;
+    prepared.clear();  // each call prepares x, as the first claim of a run does
     table->matmul(c->matrices[i++ % c->matrices.size()], x.data(), n, y.data(), rows, begin, end,
-                  nullptr);
+                  &prepared);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
@@ -179,7 +184,9 @@ constexpr Shape kShapes[] = {
     {"decode/2048x5632", 2048, 5632, 1, false},  // FFN down
     {"decode-in-L2/384x2048", 384, 2048, 1, true},
     {"decode-in-L1/32x2048", 32, 2048, 1, true},
-    {"prefill128/2048x2048", 2048, 2048, 128, false},
+    {"prefill128/2048x2048", 2048, 2048, 128, false},  // attention q, o
+    {"prefill128/5632x2048", 5632, 2048, 128, false},  // FFN gate, up
+    {"prefill128/2048x5632", 2048, 5632, 128, false},  // FFN down
 };
 
 const bool registered = [] {

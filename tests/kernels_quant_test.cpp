@@ -337,6 +337,45 @@ TEST_P(QuantKernelTest, MatmulRowResultsDoNotDependOnTheRowRange) {
   }
 }
 
+// A token's results must not depend on where it stands among the tokens of
+// a call either: the prefill kernels work on tiles of several tokens, and
+// the tokens of a tile (or of a block of tiles) must all round alike. Each
+// batch is also run rotated by a few places. 1344 columns are five whole
+// column blocks and a partial one, 140 tokens two blocks of int16 tokens.
+TEST_P(QuantKernelTest, MatmulTokenResultsDoNotDependOnTheirPlaceAmongTheTokens) {
+  std::mt19937 rng(23);
+  constexpr int rows = 40, cols = 1344;
+  for (DType dtype : {DType::q8, DType::q4}) {
+    for (bool int8 : {false, true}) {
+      const QuantCase qc{dtype, Layout::own, DType::f16, rows, cols, 32, int8};
+      const QuantMatrix M(qc, rng);
+      for (int n : {23, 140}) {
+        const Activations x(n, cols, rng);
+        std::vector<float> y(static_cast<size_t>(n) * rows);
+        table().matmul(M.W(), x.data(), n, y.data(), rows, 0, rows, nullptr);
+        for (int shift : {1, 2, 3}) {
+          SCOPED_TRACE(qc.describe() + " n=" + std::to_string(n) + " shift=" + std::to_string(shift));
+          // Token t of the rotated batch is token (t + shift) % n of x.
+          Activations rotated(n, cols, rng);
+          for (int t = 0; t < n; ++t) {
+            std::memcpy(rotated.data() + static_cast<size_t>(t) * cols,
+                        x.data() + static_cast<size_t>((t + shift) % n) * cols, cols * sizeof(float));
+          }
+          std::vector<float> y_rotated(y.size());
+          table().matmul(M.W(), rotated.data(), n, y_rotated.data(), rows, 0, rows, nullptr);
+          for (int t = 0; t < n; ++t) {
+            ASSERT_EQ(std::memcmp(y_rotated.data() + static_cast<size_t>(t) * rows,
+                                  y.data() + static_cast<size_t>((t + shift) % n) * rows,
+                                  rows * sizeof(float)),
+                      0)
+                << "token " << (t + shift) % n << " at place " << t;
+          }
+        }
+      }
+    }
+  }
+}
+
 // One token against rows of real models' lengths: AVX512-VNNI runs these
 // through its decode kernels (whole 64-column pairs of q4 groups of 32, q8
 // groups of multiples of 32), which go through the columns in blocks of 16

@@ -15,10 +15,12 @@
 //    on a cache line.
 //  - Kernels read only the elements they are given: never past the last weight
 //    of a row or the last activation, so buffers need no padding.
-//  - Kernels never allocate and keep no state but what matmul leaves in the
-//    caller's PreparedInput (it uses up to 96 KiB of stack): any number of
-//    threads may call them at once on disjoint outputs, each with its own
-//    PreparedInput or none.
+//  - Kernels keep no state but what matmul leaves in the caller's
+//    PreparedInput (they use up to 64 KiB of stack): any number of threads may
+//    call them at once on disjoint outputs, each with its own PreparedInput or
+//    none. They allocate only there, once per shape (the PreparedInput grows),
+//    except AVX512-VNNI prefill without one, which allocates its converted
+//    activations on every call.
 //  - Inputs and outputs must not overlap.
 #pragma once
 
@@ -114,11 +116,12 @@ struct KernelTable {
   // The SIMD tables add in a different order from the scalar one, so results
   // differ in the last bits: by at most ~2e-7 * sum_c |x[t, c] * W[r, c]|
   // measured (tests allow 1e-5). Results do not depend on how rows are split
-  // across threads, but may on n (decode and prefill use different kernels).
+  // across threads, nor on a token's place among the n, but may on n (decode
+  // and prefill use different kernels).
   // `prepared` (may be null): where a kernel that converts the activations
-  // before use (AVX512-VNNI decode, and its prefill with int8 activations)
-  // keeps them for the next call on the same x; the caller clears it when
-  // x's values change (prepared_input.h).
+  // before use (AVX512-VNNI decode and prefill) keeps them for the next call
+  // on the same x; the caller clears it when x's values change
+  // (prepared_input.h).
   void (*matmul)(const WeightMatrix& W, const float* x, int n, float* y, int ldy,
                  int row_begin, int row_end, PreparedInput* prepared);
 

@@ -8,7 +8,10 @@
 // (8 or 16 KiB, in L1): for every 4 (int8) or 2 (int16) columns, two vectors
 // holding those columns of rows 0-15 and 16-31 as int8 or int16 values. Each
 // token tile then streams the panel once, so packing is paid once per 256
-// (int8) or 128 (int16) tokens (a 64 KiB block of activations).
+// (int8) or 128 (int16) tokens (a 64 KiB block of activations). A panel's
+// rows go through all column blocks before the next panel's, their sums
+// kept in a 32-row buffer in L1 and written to y once (prefill below).
+// All of x is converted up front, block by block, into the PreparedInput.
 //
 // Activations, as in decode (quant_decode_avx512.h):
 //  - int8_activations (8da4w, 8da8w): quantize_activations' int8
@@ -112,8 +115,9 @@ LLAMAFAST_ALWAYS_INLINE void emit(QuantPanel& p, int v, int col, __m512i w8, __m
   }
 }
 
-// Asks for the next panel's weights and scales (the kQPanelRows rows after
-// r0's, same columns), all lines at once, while this one is packed and used.
+// Asks for the next panel's weights and scales, all lines at once, while this
+// one is packed and used: the same rows' next column block, or after a row's
+// last block the next kQPanelRows rows' first.
 // For q4 only: a q4 panel reads two cache lines of each of 32 rows, which the
 // hardware prefetchers do not foresee, and packing then waited on memory row by
 // row (13-16% faster q4 kernels in the quant microbenchmark, 8% faster 8da4w
@@ -121,7 +125,13 @@ LLAMAFAST_ALWAYS_INLINE void emit(QuantPanel& p, int v, int col, __m512i w8, __m
 // made 8da8w prefill 8% slower.
 // The prefetches are volatile asm: GCC deletes a loop whose only statements
 // are __builtin_prefetch calls, as a loop without side effects.
-inline void prefetch_next_panel(const QuantView& W, int r0, int c0, int cols) {
+inline void prefetch_next_panel(const QuantView& W, int r0, int c0) {
+  c0 += kQPanelCols;
+  if (c0 >= W.cols) {
+    c0 = 0;
+    r0 += kQPanelRows;
+  }
+  const int cols = imin(kQPanelCols, W.cols - c0);
   const int g0 = c0 / W.group, g1 = (c0 + cols - 1) / W.group;
   const size_t data_bytes = size_t(g1 - g0) * W.group_stride + size_t(W.group) / (W.q4 ? 2 : 1);
   const size_t scale_bytes = size_t(g1 - g0) * W.scale_group_stride + (W.f16_scales ? 2 : 4);
@@ -130,7 +140,7 @@ inline void prefetch_next_panel(const QuantView& W, int r0, int c0, int cols) {
     for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63); a < end; a += 64)
       asm volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(a)));
   };
-  for (int r = r0 + kQPanelRows; r < imin(r0 + 2 * kQPanelRows, W.rows); ++r) {
+  for (int r = r0; r < imin(r0 + kQPanelRows, W.rows); ++r) {
     fetch(W.group_data(r, g0), data_bytes);
     fetch(W.scale_at(r, g0), scale_bytes);
   }
@@ -141,9 +151,7 @@ inline void prefetch_next_panel(const QuantView& W, int r0, int c0, int cols) {
 template <bool kInt16>
 void pack_panel(const QuantView& W, int r0, int nr, int c0, QuantPanel& p) {
   const __m512i low4 = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-  int cols = 0;
-  for (int s = 0; s < p.nseg; ++s) cols += p.seg_cols[s];
-  if (W.q4) prefetch_next_panel(W, r0, c0, cols);
+  if (W.q4) prefetch_next_panel(W, r0, c0);
   for (int v = 0; v < kQPanelVecs; ++v) {
     // Rows as byte offsets from the vector's first row, computed once per
     // panel rather than per row and group (about 5% of the kernel's time
@@ -214,26 +222,22 @@ LLAMAFAST_ALWAYS_INLINE __m512i broadcast_word(const void* p) {
   return _mm512_set1_epi32(v);
 }
 
-// Stores (or adds) one 16-row vector of results; lanes past `valid` rows are
-// left alone.
-LLAMAFAST_ALWAYS_INLINE void store_rows(float* y, __m512 v, int valid, bool accumulate) {
+// Stores v * scale into one 16-row vector of results; lanes past `valid`
+// rows are left alone.
+LLAMAFAST_ALWAYS_INLINE void store_rows(float* y, __m512 v, __m512 scale, int valid) {
   const __mmask16 m = valid >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << imax(valid, 0)) - 1);
-  if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, y));
-  _mm512_mask_storeu_ps(y, m, v);
+  _mm512_mask_storeu_ps(y, m, _mm512_mul_ps(v, scale));
 }
 
-// int8 activations: y[t, r0 ..] (+)= s[t] * sum over the panel, T tokens.
-// xq[t * ldq + c] are the block's activations + 128.
+// int8 activations: y[t, 0 .. 32) (+)= the sum over the panel, T tokens,
+// before the tokens' scales (the caller's to apply). xq[t * ldq + c] are the
+// block's activations + 128. The sums go to y (in L1) after every segment,
+// so that the registers hold only the integer sums: 2 T chains of dot
+// products, each waiting on its previous result (vpdpbusd's latency).
 template <int T>
 LLAMAFAST_ALWAYS_INLINE void int8_panel_tile(const QuantPanel& p, const uint8_t* xq, int ldq,
-                                             const float* s, float* y, size_t ldy, int nr,
-                                             bool accumulate) {
+                                             float* y, size_t ldy, bool accumulate) {
   constexpr int V = kQPanelVecs;
-  __m512 acc[V][T];
-#pragma GCC unroll 4
-  for (int v = 0; v < V; ++v)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[v][t] = _mm512_setzero_ps();
   const auto* w = reinterpret_cast<const __m512i*>(p.w);
   int e = 0;
   for (int seg = 0; seg < p.nseg; ++seg) {
@@ -244,49 +248,47 @@ LLAMAFAST_ALWAYS_INLINE void int8_panel_tile(const QuantPanel& p, const uint8_t*
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) sum[v][t] = init;
     }
-    const int end = e + p.seg_cols[seg] / 4;
+    // 32 columns at a time, in a loop of constant count that GCC unrolls
+    // fully (with a variable count it copied the sums between registers at
+    // every segment).
+    for (const int end = e + p.seg_cols[seg] / 4; e < end; e += 8) {
 #pragma GCC unroll 8
-    for (; e < end; ++e) {
-      __m512i wv[V];
+      for (int j = 0; j < 8; ++j) {
+        __m512i wv[V];
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) wv[v] = _mm512_load_si512(w + e * V + v);
+        for (int v = 0; v < V; ++v) wv[v] = _mm512_load_si512(w + (e + j) * V + v);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512i xb = broadcast_word(xq + t * ldq + 4 * e);
+        for (int t = 0; t < T; ++t) {
+          const __m512i xb = broadcast_word(xq + t * ldq + 4 * (e + j));
 #pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) sum[v][t] = _mm512_dpbusd_epi32(sum[v][t], xb, wv[v]);
+          for (int v = 0; v < V; ++v) sum[v][t] = _mm512_dpbusd_epi32(sum[v][t], xb, wv[v]);
+        }
       }
     }
+    const bool add = accumulate || seg > 0;
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
       const __m512 scale = _mm512_load_ps(p.scale + (seg * V + v) * 16);
 #pragma GCC unroll 8
-      for (int t = 0; t < T; ++t)
-        acc[v][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[v][t]), scale, acc[v][t]);
+      for (int t = 0; t < T; ++t) {
+        float* yt = y + t * ldy + 16 * v;
+        const __m512 f = _mm512_cvtepi32_ps(sum[v][t]);
+        _mm512_store_ps(yt, add ? _mm512_fmadd_ps(f, scale, _mm512_load_ps(yt))
+                                : _mm512_mul_ps(f, scale));
+      }
     }
-  }
-#pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) {
-    const __m512 st = _mm512_set1_ps(s[t]);
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v)
-      store_rows(y + t * ldy + 16 * v, _mm512_mul_ps(acc[v][t], st), nr - 16 * v, accumulate);
   }
 }
 
-// int16 activations: y[t, r0 ..] (+)= the sum over the panel, T tokens.
+// int16 activations: y[t, 0 .. 32) (+)= the sum over the panel, T tokens.
 // x16[t * ldq + c] are the block's activations, xs[t * kQPanelSegments + u]
-// the scale of their 32 columns from 32u.
+// the scale of their 32 columns from 32u. As in the int8 tile, the sums go
+// to y after every 32 columns.
 template <int T>
 LLAMAFAST_ALWAYS_INLINE void int16_panel_tile(const QuantPanel& p, const int16_t* x16, int ldq,
-                                              const float* xs, float* y, size_t ldy, int nr,
+                                              const float* xs, float* y, size_t ldy,
                                               bool accumulate) {
   constexpr int V = kQPanelVecs;
-  __m512 acc[V][T];
-#pragma GCC unroll 4
-  for (int v = 0; v < V; ++v)
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc[v][t] = _mm512_setzero_ps();
   const auto* w = reinterpret_cast<const __m512i*>(p.w);
   int u = 0;  // 32-column unit
   for (int seg = 0; seg < p.nseg; ++seg) {
@@ -300,7 +302,8 @@ LLAMAFAST_ALWAYS_INLINE void int16_panel_tile(const QuantPanel& p, const int16_t
 #pragma GCC unroll 8
         for (int t = 0; t < T; ++t) sum[v][t] = _mm512_setzero_si512();
 #pragma GCC unroll 16
-      for (int e = 16 * u; e < 16 * u + 16; ++e) {
+      for (int j = 0; j < 16; ++j) {  // a constant count, so that GCC unrolls it fully
+        const int e = 16 * u + j;
         __m512i wv[V];
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) wv[v] = _mm512_load_si512(w + e * V + v);
@@ -311,51 +314,54 @@ LLAMAFAST_ALWAYS_INLINE void int16_panel_tile(const QuantPanel& p, const int16_t
           for (int v = 0; v < V; ++v) sum[v][t] = _mm512_dpwssd_epi32(sum[v][t], wv[v], xb);
         }
       }
+      const bool add = accumulate || u > 0;
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         const __m512 xt = _mm512_set1_ps(xs[t * kQPanelSegments + u]);
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) {
-          acc[v][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sum[v][t]), xt), scale[v],
-                                      acc[v][t]);
+          float* yt = y + t * ldy + 16 * v;
+          const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(sum[v][t]), xt);
+          _mm512_store_ps(yt, add ? _mm512_fmadd_ps(f, scale[v], _mm512_load_ps(yt))
+                                  : _mm512_mul_ps(f, scale[v]));
         }
       }
     }
   }
-#pragma GCC unroll 8
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v)
-      store_rows(y + t * ldy + 16 * v, acc[v][t], nr - 16 * v, accumulate);
 }
 
-// Token tiles, measured best on Zen 5: int8 5 tokens (10 int32 + 10 fp32
-// accumulators, two weight vectors: 6 made GCC spill), int16 6 (12 + 12 and
-// the two scale vectors). Panels of 48 or 64 rows with 4 or 3 tokens were no
-// faster. The activation broadcasts cost most: without them (a timing
+// Tokens per tile: 8, so 16 integer sums, each a chain of dot products that
+// waits on its previous result. vpdpbusd takes about 6 cycles on the Xeon of
+// docs/benchmarks.md and two can start each cycle: 12 independent chains or
+// more keep it busy, 10 (the 5 tokens of fp32 sums held in registers before)
+// at most at 5/6 of its peak. 10 tokens made GCC spill. On Zen 5, with the
+// fp32 sums in registers, 5 (int8) and 6 (int16) tokens had measured best,
+// and the activation broadcasts cost most: without them (a timing
 // experiment, wrong sums) the int8 tile ran at 790 GOP/s instead of 480.
-constexpr int kInt8PanelTokens = 5;
-constexpr int kInt16PanelTokens = 6;
+constexpr int kInt8PanelTokens = 8;
+constexpr int kInt16PanelTokens = 8;
 
+// The panel against nt tokens of a block, T at a time, into y (ldy floats a
+// token). xs: int16 only, the activations' scales.
 template <bool kInt16, int T>
-void panel_tiles(const QuantPanel& p, const void* act, int ldq, const float* sc, int nt, float* y,
-                 size_t ldy, int nr, bool accumulate) {
+void panel_tiles(const QuantPanel& p, const void* act, int ldq, const float* xs, int nt, float* y,
+                 size_t ldy, bool accumulate) {
   int t = 0;
   for (; t + T <= nt; t += T) {
     if constexpr (kInt16) {
       int16_panel_tile<T>(p, static_cast<const int16_t*>(act) + t * ldq, ldq,
-                          sc + t * kQPanelSegments, y + t * ldy, ldy, nr, accumulate);
+                          xs + t * kQPanelSegments, y + t * ldy, ldy, accumulate);
     } else {
-      int8_panel_tile<T>(p, static_cast<const uint8_t*>(act) + t * ldq, ldq, sc + t, y + t * ldy,
-                         ldy, nr, accumulate);
+      int8_panel_tile<T>(p, static_cast<const uint8_t*>(act) + t * ldq, ldq, y + t * ldy, ldy,
+                         accumulate);
     }
   }
   if constexpr (T > 1) {
     if (t < nt) {
       const size_t skip = size_t(t) * ldq * (kInt16 ? 2 : 1);
       panel_tiles<kInt16, T - 1>(p, static_cast<const uint8_t*>(act) + skip, ldq,
-                                 sc + t * (kInt16 ? kQPanelSegments : 1), nt - t, y + t * ldy, ldy,
-                                 nr, accumulate);
+                                 kInt16 ? xs + t * kQPanelSegments : xs, nt - t, y + t * ldy, ldy,
+                                 accumulate);
     }
   }
 }
@@ -401,54 +407,66 @@ constexpr char kPreparedBlocksInt16 = 0, kPreparedBlocksInt8 = 0;
 
 template <bool kInt16>
 void prefill(const QuantView& W, const float* x, int n, float* y, size_t ldy, int row_begin,
-             int row_end, PreparedInput* prepared) {
+             int row_end, PreparedInput& prepared) {
   constexpr int kTokens = kTokensPerBlock<kInt16>;
   const int col_blocks = (W.cols + kQPanelCols - 1) / kQPanelCols;
-  // With a PreparedInput every block of x is kept there, and prepared only
-  // if it does not hold them yet; without, one block at a time in `local`.
+  // Every block of x is kept in `prepared`, and prepared only if it does not
+  // hold them yet: a thread's other claims on the same input reuse them.
   const void* form = kInt16 ? &kPreparedBlocksInt16 : &kPreparedBlocksInt8;
-  PrefillActivations* blocks = nullptr;
-  bool ready = false;
-  if (prepared) {
-    const size_t count = size_t((n + kTokens - 1) / kTokens) * size_t(col_blocks);
-    ready = prepared->holds(form, x, n, W.cols);
-    blocks = static_cast<PrefillActivations*>(prepared->data(count * sizeof(PrefillActivations)));
-  }
-  PrefillActivations local;
+  const size_t count = size_t((n + kTokens - 1) / kTokens) * size_t(col_blocks);
+  const bool ready = prepared.holds(form, x, n, W.cols);
+  auto* blocks = static_cast<PrefillActivations*>(prepared.data(count * sizeof(PrefillActivations)));
   QuantPanel p;
+  // A panel's results over all column blocks, summed here and written to y
+  // once: adding each block's into y itself, whose tokens lie a row of the
+  // matrix apart (8 KiB for 2048 rows, the same L1 set), missed the cache
+  // (15% of the int8 kernel's samples on a Xeon).
+  alignas(64) float sums[kTokens * kQPanelRows];  // [token][row of the panel]
   for (int t0 = 0; t0 < n; t0 += kTokens) {
     const int nt = imin(kTokens, n - t0);
-    float scale[kTokens], inv[kTokens];  // int8: the tokens' scales
-    if (!kInt16 && !ready) {
-      for (int t = 0; t < nt; ++t) {
-        const float m = Avx512Quant::max_abs(x + size_t(t0 + t) * W.cols, W.cols);
-        inv[t] = m > 0.0f ? 127.0f / m : 0.0f;
-        scale[t] = m / 127.0f;
+    PrefillActivations* a = blocks + size_t(t0 / kTokens) * col_blocks;
+    if (!ready) {
+      float scale[kTokens], inv[kTokens];  // int8: the tokens' scales
+      if (!kInt16) {
+        for (int t = 0; t < nt; ++t) {
+          const float m = Avx512Quant::max_abs(x + size_t(t0 + t) * W.cols, W.cols);
+          inv[t] = m > 0.0f ? 127.0f / m : 0.0f;
+          scale[t] = m / 127.0f;
+        }
+      }
+      for (int b = 0; b < col_blocks; ++b) {
+        const int c0 = b * kQPanelCols;
+        if (!kInt16) std::memcpy(a[b].scale, scale, sizeof(float) * size_t(nt));
+        prepare_block<kInt16>(W, x, t0, nt, c0, imin(kQPanelCols, W.cols - c0), inv, a[b]);
       }
     }
-    for (int c0 = 0; c0 < W.cols; c0 += kQPanelCols) {
-      const int k = imin(kQPanelCols, W.cols - c0);
-      PrefillActivations& a = blocks ? blocks[size_t(t0 / kTokens) * col_blocks + c0 / kQPanelCols] : local;
-      if (!ready) {
-        if (!kInt16) std::memcpy(a.scale, scale, sizeof(float) * size_t(nt));
-        prepare_block<kInt16>(W, x, t0, nt, c0, k, inv, a);
-      }
-      p.nseg = 0;
-      for (int c = c0; c < c0 + k; ++p.nseg) {
-        const int end = imin(c0 + k, (c / W.group + 1) * W.group);
-        p.seg_cols[p.nseg] = end - c;
-        c = end;
-      }
-      for (int r0 = row_begin; r0 < row_end; r0 += kQPanelRows) {
-        const int nr = imin(kQPanelRows, row_end - r0);
+    for (int r0 = row_begin; r0 < row_end; r0 += kQPanelRows) {
+      const int nr = imin(kQPanelRows, row_end - r0);
+      for (int b = 0; b < col_blocks; ++b) {
+        const int c0 = b * kQPanelCols, k = imin(kQPanelCols, W.cols - c0);
+        p.nseg = 0;
+        for (int c = c0; c < c0 + k; ++p.nseg) {
+          const int end = imin(c0 + k, (c / W.group + 1) * W.group);
+          p.seg_cols[p.nseg] = end - c;
+          c = end;
+        }
         pack_panel<kInt16>(W, r0, nr, c0, p);
         constexpr int T = kInt16 ? kInt16PanelTokens : kInt8PanelTokens;
-        panel_tiles<kInt16, T>(p, a.bytes, kQPanelCols, a.scale, nt, y + t0 * ldy + r0, ldy, nr,
-                               c0 > 0);
+        panel_tiles<kInt16, T>(p, a[b].bytes, kQPanelCols, a[b].scale, nt, sums, kQPanelRows,
+                               b > 0);
+      }
+      for (int t = 0; t < nt; ++t) {
+        // int8: the token's scale, the same in every block.
+        const __m512 st = _mm512_set1_ps(kInt16 ? 1.0f : a[0].scale[t]);
+#pragma GCC unroll 2
+        for (int v = 0; v < kQPanelVecs; ++v) {
+          store_rows(y + size_t(t0 + t) * ldy + r0 + 16 * v,
+                     _mm512_load_ps(sums + t * kQPanelRows + 16 * v), st, nr - 16 * v);
+        }
       }
     }
   }
-  if (prepared) prepared->remember(form, x, n, W.cols);
+  prepared.remember(form, x, n, W.cols);
 }
 
 // Rows [row_begin, row_end) of y = W x for n tokens. Returns false, having
@@ -457,14 +475,12 @@ bool quant_prefill(const WeightMatrix& M, const float* x, int n, float* y, int l
                    int row_end, PreparedInput* prepared) {
   const QuantView W(M);
   if (n < kPrefillMinTokens || !prefill_applies(W)) return false;
+  PreparedInput local;  // tests and single calls; the model passes one per thread
+  PreparedInput& input = prepared ? *prepared : local;
   if (M.int8_activations) {
-    prefill<false>(W, x, n, y, size_t(ldy), row_begin, row_end, prepared);
+    prefill<false>(W, x, n, y, size_t(ldy), row_begin, row_end, input);
   } else {
-    // Weight-only prefill quantizes every claim's activations itself: kept
-    // in a PreparedInput (64 KiB blocks read back from L3), int4 pp128 was
-    // 17% slower on the Xeon in seven paired runs, and 8da4w 21% faster
-    // (docs/benchmarks.md).
-    prefill<true>(W, x, n, y, size_t(ldy), row_begin, row_end, nullptr);
+    prefill<true>(W, x, n, y, size_t(ldy), row_begin, row_end, input);
   }
   return true;
 }
