@@ -310,27 +310,32 @@ TEST_P(QuantKernelTest, MatmulMatchesReferenceAcrossCacheBlocks) {
 }
 
 // Callers split rows across threads as they like; each row's result must be
-// the same, bit for bit, whichever range it was computed in.
+// the same, bit for bit, whichever range it was computed in. 300 columns take
+// the general kernels; 1344 (several column blocks, whole 64-column steps)
+// AVX512-VNNI's decode tiles of 4 rows and of 1, and with groups as long as
+// the row, its 8da8w decode tile.
 TEST_P(QuantKernelTest, MatmulRowResultsDoNotDependOnTheRowRange) {
   std::mt19937 rng(17);
   constexpr int rows = 45;
   for (DType dtype : {DType::q8, DType::q4}) {
     for (Layout layout : {Layout::own, Layout::gguf}) {
       for (bool int8 : {false, true}) {
-        const QuantCase qc{dtype, layout, DType::f16, rows, 300, 32, int8};
-        const QuantMatrix M(qc, rng);
-        for (int n : {1, 3, 20}) {
-          SCOPED_TRACE(qc.describe() + " n=" + std::to_string(n));
-          const Activations x(n, qc.cols, rng);
-          std::vector<float> whole(static_cast<size_t>(n) * rows), pieces(whole.size());
-          table().matmul(M.W(), x.data(), n, whole.data(), rows, 0, rows, nullptr);
-          // The pieces share one PreparedInput, as a thread's claims do.
-          PreparedInput prepared;
-          for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
-            table().matmul(M.W(), x.data(), n, pieces.data(), rows, begin,
-                           std::min(rows, begin + size), &prepared);
+        for (auto [cols, group] : {std::pair{300, 32}, {1344, 32}, {1344, 1344}}) {
+          const QuantCase qc{dtype, layout, DType::f16, rows, cols, group, int8};
+          const QuantMatrix M(qc, rng);
+          for (int n : {1, 3, 20}) {
+            SCOPED_TRACE(qc.describe() + " n=" + std::to_string(n));
+            const Activations x(n, qc.cols, rng);
+            std::vector<float> whole(static_cast<size_t>(n) * rows), pieces(whole.size());
+            table().matmul(M.W(), x.data(), n, whole.data(), rows, 0, rows, nullptr);
+            // The pieces share one PreparedInput, as a thread's claims do.
+            PreparedInput prepared;
+            for (int begin = 0, size = 1; begin < rows; begin += size, size = size % 8 + 1) {
+              table().matmul(M.W(), x.data(), n, pieces.data(), rows, begin,
+                             std::min(rows, begin + size), &prepared);
+            }
+            ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
           }
-          ASSERT_EQ(std::memcmp(whole.data(), pieces.data(), whole.size() * 4), 0);
         }
       }
     }

@@ -16,8 +16,10 @@
 //    each exactly into a signed high and an unsigned low byte,
 //    x = 256 * high + low, and multiplies both with the nibbles as bytes
 //    (vpdpbusd, below).
-//  - int8 activations (8da4w): quantize_activations' int8 values, bit for bit;
-//    vpdpbusd multiplies them with the unsigned nibbles.
+//  - int8 activations (8da4w, 8da8w): quantize_activations' int8 values, bit
+//    for bit; vpdpbusd multiplies them with the unsigned nibbles, or with q8
+//    weights read as w + 128 (unsigned), whose 128 * sum(x) per group is
+//    computed once per token and taken back out of the group's integer sum.
 // Either way the integer sums of a group are exact.
 // q4 weights come as nibbles u = q + 8; the -8 * sum(x) that makes up for the
 // offset is computed once per token, per group, and added in fp32 with one
@@ -34,13 +36,15 @@
 //
 // Applies to rows of whole 64-column pairs of 32-groups in llamafast's own q4
 // layout (groups back to back, f16 scales in their own array), and to q8 with
-// groups of a multiple of 32 columns (per-channel included); anything else
-// (GGUF blocks, odd sizes, several tokens) takes the general kernels.
+// groups of a multiple of 32 columns (per-channel included; with int8
+// activations, of 64); anything else (GGUF blocks, odd sizes, several tokens)
+// takes the general kernels.
 // Include only from a file compiled with the AVX512-VNNI flags.
 #pragma once
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -74,7 +78,9 @@ struct alignas(64) DecodeActivations {
   // q4: per 32 columns, -8 times the sum of their activations (integers, so
   // exact in fp32: at most 8 * 32 * 32767 in magnitude).
   alignas(64) float offset[kDecodeMaxCols / 32];
-  float token_scale = 0;  // 8da4w: quantize_activations' scale
+  // 8da8w: per group of q8 weights, -128 times the sum of its activations.
+  alignas(64) int32_t q8_offset[kDecodeMaxCols / 64];
+  float token_scale = 0;  // int8 activations: quantize_activations' scale
 };
 
 inline bool decode_q4_applies(const QuantView& W) {
@@ -84,6 +90,11 @@ inline bool decode_q4_applies(const QuantView& W) {
 
 inline bool decode_q8_applies(const QuantView& W) {
   return !W.q4 && W.group % 32 == 0 && W.cols % 32 == 0 && W.cols <= kDecodeMaxCols;
+}
+
+// 8da8w: 64 columns (one vector of bytes) at a time, none shared by two groups.
+inline bool decode_q8_int8_applies(const QuantView& W) {
+  return !W.q4 && W.group % 64 == 0 && W.cols % 64 == 0 && W.cols <= kDecodeMaxCols;
 }
 
 // x16 = round(x / s) with s = max|x| / 32767 per 32 columns; a group of zeros
@@ -186,6 +197,21 @@ void prepare_q4_int8(const float* x, int cols, DecodeActivations& a) {
     const __m512i sum =
         _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, v[0]), ones, v[1]);
     store_step_offsets(sum, a.offset + 4 * s);
+  }
+}
+
+// 8da8w: quantize_activations' int8 values in column order, and each q8
+// group's offset.
+void prepare_q8_int8(const QuantView& W, const float* x, DecodeActivations& a) {
+  auto* q = reinterpret_cast<int8_t*>(a.x);
+  a.token_scale = quantize_activations_simd<Avx512Quant>(x, W.cols, q);
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int g = 0; g < W.groups; ++g) {
+    __m512i sum = _mm512_setzero_si512();
+    for (int c = g * W.group; c < g * W.group + W.group_len(g); c += 64) {
+      sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(q + c));
+    }
+    a.q8_offset[g] = -128 * _mm512_reduce_add_epi32(sum);
   }
 }
 
@@ -318,21 +344,73 @@ LLAMAFAST_DECODE_TILE void q8_tile(const QuantView& W, int r0, const DecodeActiv
   for (int r = 0; r < R; ++r) y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
 }
 
+// y[r0 .. r0 + R) for q8 rows with int8 activations (8da8w): per 64 columns,
+// the weights made unsigned (w + 128: a flip of the sign bit) and one
+// vpdpbusd; per group, an exact integer sum, less the offset that the 128
+// added, then its scale. Three instructions per 64 bytes of a row.
+template <int R>
+LLAMAFAST_DECODE_TILE void q8_int8_tile(const QuantView& W, int r0, const DecodeActivations& a,
+                                        float* y, bool prefetch) {
+  const uint8_t* w[R];
+  float acc[R];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    w[r] = W.row_data(r0 + r);
+    acc[r] = 0.0f;
+  }
+  const size_t ahead = R * W.row_stride;
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const auto* xq = reinterpret_cast<const int8_t*>(a.x);
+  for (int g = 0; g < W.groups; ++g) {
+    const int c0 = g * W.group, len = W.group_len(g);
+    const size_t goff = size_t(g) * W.group_stride;
+    __m512i sum[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) sum[r] = _mm512_setzero_si512();
+    for (int c = 0; c < len; c += 64) {
+      if (prefetch) {
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) prefetch_weights(w[r] + ahead + goff + c);
+      }
+      const __m512i xv = _mm512_load_si512(xq + c0 + c);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m512i wv = _mm512_xor_si512(_mm512_loadu_si512(w[r] + goff + c), flip);
+        sum[r] = _mm512_dpbusd_epi32(sum[r], wv, xv);
+      }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      // |sum| <= 255 * 127 * 16384 < 2^31: exact in int32.
+      const int32_t total = _mm512_reduce_add_epi32(sum[r]) + a.q8_offset[g];
+      const float scale = _mm512_cvtss_f32(Avx512Quant::scale(W.scale_at(r0 + r, g), W.f16_scales));
+      acc[r] = std::fma(float(total), scale, acc[r]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) y[r0 + r] = acc[r] * a.token_scale;
+}
+
 // Tags for PreparedInput: which of the forms above it holds.
-constexpr char kPreparedQ8 = 0, kPreparedQ4 = 0, kPreparedQ4Int8 = 0;
+constexpr char kPreparedQ8 = 0, kPreparedQ8Int8 = 0, kPreparedQ4 = 0, kPreparedQ4Int8 = 0;
 
 // x in the form W's tiles read, from `prepared` if it holds it already, else
 // prepared there (or in `local` when there is no PreparedInput).
 const DecodeActivations& decode_activations(const QuantView& W, bool int8, const float* x,
                                             PreparedInput* prepared, DecodeActivations& local) {
-  const void* form = !W.q4 ? &kPreparedQ8 : int8 ? &kPreparedQ4Int8 : &kPreparedQ4;
+  const void* form = !W.q4 ? (int8 ? &kPreparedQ8Int8 : &kPreparedQ8)
+                           : (int8 ? &kPreparedQ4Int8 : &kPreparedQ4);
   if (prepared && prepared->holds(form, x, 1, W.cols)) {
     return *static_cast<const DecodeActivations*>(prepared->data(sizeof(DecodeActivations)));
   }
   DecodeActivations& a =
       prepared ? *new (prepared->data(sizeof(DecodeActivations))) DecodeActivations : local;
   if (!W.q4) {
-    prepare_q8(x, W.cols, a);
+    if (int8) {
+      prepare_q8_int8(W, x, a);
+    } else {
+      prepare_q8(x, W.cols, a);
+    }
   } else if (int8) {
     prepare_q4_int8(x, W.cols, a);
   } else {
@@ -348,12 +426,14 @@ bool quant_decode(const WeightMatrix& M, const float* x, float* y, int row_begin
                   PreparedInput* prepared) {
   const QuantView W(M);
   const bool int8 = M.int8_activations;
-  if (!(W.q4 ? decode_q4_applies(W) : !int8 && decode_q8_applies(W))) return false;
+  if (!(W.q4 ? decode_q4_applies(W) : int8 ? decode_q8_int8_applies(W) : decode_q8_applies(W))) {
+    return false;
+  }
 
   DecodeActivations local;
   const DecodeActivations& a = decode_activations(W, int8, x, prepared, local);
   const auto rows = [&]<int R>(int r, bool prefetch) {
-    if (!W.q4) return q8_tile<R>(W, r, a, y, prefetch);
+    if (!W.q4) return int8 ? q8_int8_tile<R>(W, r, a, y, prefetch) : q8_tile<R>(W, r, a, y, prefetch);
     if (int8) return q4_tile<R, true>(W, r, a, y, prefetch);
     q4_tile<R, false>(W, r, a, y, prefetch);
   };
